@@ -1,0 +1,237 @@
+//! One typed configuration, loaded once: built-in defaults, then an optional TOML file
+//! (`--config`), then `PATCHBAY_*` environment variables and command-line flags.
+//! Every setting is documented here (it becomes `--help`) and in `config.default.toml`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::store::DatabaseTarget;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Settings as given on the command line, in the environment, or in the TOML file.
+/// Every field is optional here; [`Config::resolve`] fills in defaults.
+#[derive(Debug, Default, Clone, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// TOML file with settings (flags and environment variables override it).
+    #[arg(long, env = "PATCHBAY_CONFIG", global = true, value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "PATCHBAY_LISTEN", global = true, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Directory for patchbay's files (the SQLite database, key file) [default: ./data].
+    #[arg(long, env = "PATCHBAY_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// postgres://user:pass@host/db for PostgreSQL, or sqlite://path; unset: SQLite file
+    /// <data-dir>/patchbay.db. `DATABASE_URL` is read too.
+    #[arg(long, env = "PATCHBAY_DATABASE_URL", global = true, hide_env_values = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Connections per database pool [default: 10].
+    #[arg(long, env = "PATCHBAY_DB_POOL_SIZE", global = true, value_name = "N")]
+    pub db_pool_size: Option<usize>,
+
+    /// Log format [default: pretty].
+    #[arg(long, env = "PATCHBAY_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Log filter, in tracing's EnvFilter syntax (e.g. `info,patchbay=debug`) [default: info].
+    #[arg(long, env = "PATCHBAY_LOG_LEVEL", global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    /// URL under which users reach this server, for printed links [default: http://<listen>].
+    #[arg(long, env = "PATCHBAY_PUBLIC_URL", global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// Largest accepted request body in bytes [default: 1048576].
+    #[arg(long, env = "PATCHBAY_MAX_BODY_BYTES", global = true, value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+
+    /// Deepest accepted GraphQL selection nesting [default: 12].
+    #[arg(long, env = "PATCHBAY_MAX_QUERY_DEPTH", global = true, value_name = "N")]
+    pub max_query_depth: Option<usize>,
+
+    /// Highest accepted GraphQL query complexity (connections count `first` × children)
+    /// [default: 20000].
+    #[arg(long, env = "PATCHBAY_MAX_QUERY_COMPLEXITY", global = true, value_name = "N")]
+    pub max_query_complexity: Option<usize>,
+
+    /// Allow schema introspection (GraphiQL needs it) [default: true].
+    #[arg(long, env = "PATCHBAY_INTROSPECTION", global = true, value_name = "BOOL")]
+    pub introspection: Option<bool>,
+
+    /// Time limit of one HTTP request in seconds [default: 30].
+    #[arg(long, env = "PATCHBAY_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
+    pub request_timeout_secs: Option<u64>,
+
+    /// Log entries kept per integration; older ones are pruned [default: 1000].
+    #[arg(long, env = "PATCHBAY_LOG_RETENTION_PER_INTEGRATION", global = true, value_name = "N")]
+    pub log_retention_per_integration: Option<i64>,
+
+    /// Log entries older than this many days are pruned [default: 30].
+    #[arg(long, env = "PATCHBAY_LOG_RETENTION_DAYS", global = true, value_name = "DAYS")]
+    pub log_retention_days: Option<i64>,
+
+    /// Events a slow subscriber may fall behind before it is told it lagged [default: 1024].
+    #[arg(long, env = "PATCHBAY_EVENT_BUFFER", global = true, value_name = "N")]
+    pub event_buffer: Option<usize>,
+}
+
+/// The resolved, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseTarget,
+    pub db_pool_size: usize,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub max_query_depth: usize,
+    pub max_query_complexity: usize,
+    pub introspection: bool,
+    pub request_timeout: Duration,
+    pub log_retention_per_integration: i64,
+    pub log_retention_days: i64,
+    pub event_buffer: usize,
+}
+
+impl Config {
+    /// Merges flags/environment over the optional TOML file over the defaults, and validates.
+    pub fn resolve(cli: &Settings) -> anyhow::Result<Self> {
+        let file = match &cli.config {
+            Some(path) => Self::read_file(path)?,
+            None => Settings::default(),
+        };
+        let database_url = cli
+            .database_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty()))
+            .or(file.database_url.clone());
+        let pick = |a: &Settings, b: &Settings| Settings {
+            config: None,
+            listen: a.listen.or(b.listen),
+            data_dir: a.data_dir.clone().or(b.data_dir.clone()),
+            database_url: database_url.clone(),
+            db_pool_size: a.db_pool_size.or(b.db_pool_size),
+            log_format: a.log_format.or(b.log_format),
+            log_level: a.log_level.clone().or(b.log_level.clone()),
+            public_url: a.public_url.clone().or(b.public_url.clone()),
+            max_body_bytes: a.max_body_bytes.or(b.max_body_bytes),
+            max_query_depth: a.max_query_depth.or(b.max_query_depth),
+            max_query_complexity: a.max_query_complexity.or(b.max_query_complexity),
+            introspection: a.introspection.or(b.introspection),
+            request_timeout_secs: a.request_timeout_secs.or(b.request_timeout_secs),
+            log_retention_per_integration: a
+                .log_retention_per_integration
+                .or(b.log_retention_per_integration),
+            log_retention_days: a.log_retention_days.or(b.log_retention_days),
+            event_buffer: a.event_buffer.or(b.event_buffer),
+        };
+        Self::from_settings(pick(cli, &file))
+    }
+
+    fn read_file(path: &Path) -> anyhow::Result<Settings> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+
+    /// Fills defaults into merged settings and validates them.
+    pub fn from_settings(s: Settings) -> anyhow::Result<Self> {
+        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        let database = DatabaseTarget::parse(s.database_url.as_deref(), &data_dir)?;
+        let config = Config {
+            listen: s.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database,
+            data_dir,
+            db_pool_size: s.db_pool_size.unwrap_or(10),
+            log_format: s.log_format.unwrap_or(LogFormat::Pretty),
+            log_level: s.log_level.unwrap_or_else(|| "info".to_owned()),
+            public_url: s.public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            max_body_bytes: s.max_body_bytes.unwrap_or(1024 * 1024),
+            max_query_depth: s.max_query_depth.unwrap_or(12),
+            max_query_complexity: s.max_query_complexity.unwrap_or(20000),
+            introspection: s.introspection.unwrap_or(true),
+            request_timeout: Duration::from_secs(s.request_timeout_secs.unwrap_or(30)),
+            log_retention_per_integration: s.log_retention_per_integration.unwrap_or(1000),
+            log_retention_days: s.log_retention_days.unwrap_or(30),
+            event_buffer: s.event_buffer.unwrap_or(1024),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let checks: [(bool, &str); 8] = [
+            ((1..=1000).contains(&self.db_pool_size), "db_pool_size must be 1-1000"),
+            (self.max_body_bytes >= 1024, "max_body_bytes must be at least 1024"),
+            ((2..=100).contains(&self.max_query_depth), "max_query_depth must be 2-100"),
+            (self.max_query_complexity >= 10, "max_query_complexity must be at least 10"),
+            (!self.request_timeout.is_zero(), "request_timeout_secs must be positive"),
+            (self.log_retention_per_integration >= 1, "log_retention_per_integration must be at least 1"),
+            (self.log_retention_days >= 1, "log_retention_days must be at least 1"),
+            (self.event_buffer >= 16, "event_buffer must be at least 16"),
+        ];
+        for (ok, message) in checks {
+            anyhow::ensure!(ok, "invalid setting: {message}");
+        }
+        if let Some(url) = &self.public_url {
+            url::Url::parse(url).with_context(|| format!("invalid public_url `{url}`"))?;
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .with_context(|| format!("invalid log_level `{}`", self.log_level))?;
+        Ok(())
+    }
+
+    /// The base URL printed for users.
+    pub fn base_url(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_default_file_matches_the_built_in_defaults() {
+        let text = include_str!("../config.default.toml");
+        let file: Settings = toml::from_str(text).expect("config.default.toml parses");
+        let from_file = Config::from_settings(file).unwrap();
+        let built_in = Config::from_settings(Settings::default()).unwrap();
+        assert_eq!(format!("{from_file:?}"), format!("{built_in:?}"));
+    }
+
+    #[test]
+    fn invalid_values_are_refused_with_their_name() {
+        let err = Config::from_settings(Settings { max_query_depth: Some(1), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("max_query_depth"));
+        let err = Config::from_settings(Settings {
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("DATABASE_URL"));
+    }
+}

@@ -1,0 +1,211 @@
+//! Integrations in the API.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ID, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::connection::{IdConnection, PageArgs, connection};
+use super::logs::{LogEntry, log_connection};
+use super::projects::{Project, ProjectLoader};
+use super::{app, caller};
+use crate::domain::integrations::{
+    self as domain, CachePolicy, CreateIntegrationInput, IntegrationFilter, RateLimit,
+    RetryPolicy, UpdateIntegrationInput,
+};
+use crate::domain::logs::LogLevel;
+use crate::domain::{AuthKind, Category, IntegrationStatus, Protocol};
+use crate::error::{ApiResult, AppError};
+use crate::ids::IdKind;
+use crate::store::logs::LogQuery;
+
+/// A registered outside tool: where it is, how to call it, and what happened to it.
+pub struct Integration(pub domain::Integration);
+
+#[Object]
+impl Integration {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The project the integration belongs to.
+    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Project> {
+        let loader = ctx.data_unchecked::<DataLoader<ProjectLoader>>();
+        let project = loader
+            .load_one(self.0.project_id.clone())
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("integration without its project")))?;
+        Ok(Project(project))
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn category(&self) -> Category {
+        self.0.category
+    }
+    async fn protocol(&self) -> Protocol {
+        self.0.protocol
+    }
+    async fn status(&self) -> IntegrationStatus {
+        self.0.status
+    }
+    /// Calls go through only while enabled.
+    async fn enabled(&self) -> bool {
+        self.0.enabled
+    }
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+    async fn base_url(&self) -> Option<&str> {
+        self.0.base_url.as_deref()
+    }
+    /// Free-form settings (a JSON object).
+    async fn config(&self) -> Json<&serde_json::Map<String, serde_json::Value>> {
+        Json(&self.0.config)
+    }
+    /// Extra headers sent with every call (a JSON object of strings).
+    async fn headers(&self) -> Json<&std::collections::BTreeMap<String, String>> {
+        Json(&self.0.headers)
+    }
+    /// How patchbay authenticates to the service (credentials are set with setCredentials).
+    async fn auth_kind(&self) -> AuthKind {
+        self.0.auth_kind
+    }
+    /// Total time limit of one call, in milliseconds.
+    async fn timeout_ms(&self) -> i32 {
+        self.0.timeout_ms
+    }
+    async fn retry_policy(&self) -> &RetryPolicy {
+        &self.0.retry_policy
+    }
+    async fn rate_limit(&self) -> Option<&RateLimit> {
+        self.0.rate_limit.as_ref()
+    }
+    async fn cache(&self) -> &CachePolicy {
+        &self.0.cache
+    }
+    /// Name of the token that created it.
+    async fn created_by(&self) -> &str {
+        &self.0.created_by
+    }
+    /// Increases with every change; pass it as `expectedVersion` to update safely.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// The integration's log entries, oldest first.
+    #[graphql(complexity = "first.unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
+    async fn logs(
+        &self,
+        ctx: &Context<'_>,
+        min_level: Option<LogLevel>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<IdConnection<LogEntry>> {
+        let query = LogQuery {
+            project_ids: Some(vec![self.0.project_id.clone()]),
+            integration_id: Some(self.0.id.clone()),
+            min_rank: min_level.map(LogLevel::rank),
+        };
+        log_connection(ctx, &query, PageArgs::forward(first, after)).await
+    }
+}
+
+#[derive(Default)]
+pub struct IntegrationQuery;
+
+#[Object]
+impl IntegrationQuery {
+    /// Integrations the caller can see, optionally of one project, filtered.
+    #[graphql(complexity = "first.or(last).unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
+    async fn integrations(
+        &self,
+        ctx: &Context<'_>,
+        project_id: Option<ID>,
+        filter: Option<IntegrationFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<IdConnection<Integration>> {
+        let request = PageArgs { first, after, last, before }.request(IdKind::Integration)?;
+        let page = domain::list(
+            &app(ctx).store,
+            caller(ctx)?,
+            project_id.as_ref().map(|id| id.as_str()),
+            filter.unwrap_or_default(),
+            &request,
+        )
+        .await?;
+        Ok(connection(page, &request, |i| i.id.clone(), Integration))
+    }
+
+    /// One integration; NOT_FOUND when unknown or not visible to the caller.
+    async fn integration(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Integration>> {
+        let integration = domain::get(&app(ctx).store, caller(ctx)?, &id).await?;
+        Ok(Some(Integration(integration)))
+    }
+}
+
+/// Result of the mutations that return an integration.
+#[derive(SimpleObject)]
+pub struct IntegrationPayload {
+    pub integration: Integration,
+}
+
+/// Result of a delete.
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    /// The ID of what was deleted.
+    pub deleted_id: ID,
+}
+
+#[derive(Default)]
+pub struct IntegrationMutation;
+
+#[Object]
+impl IntegrationMutation {
+    /// Registers an integration in a project (EDITOR).
+    async fn create_integration(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateIntegrationInput,
+    ) -> ApiResult<IntegrationPayload> {
+        let integration = domain::create(app(ctx), caller(ctx)?, input).await?;
+        Ok(IntegrationPayload { integration: Integration(integration) })
+    }
+
+    /// Changes some fields of an integration (EDITOR); omitted fields stay as they are.
+    async fn update_integration(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateIntegrationInput,
+    ) -> ApiResult<IntegrationPayload> {
+        let integration = domain::update(app(ctx), caller(ctx)?, input).await?;
+        Ok(IntegrationPayload { integration: Integration(integration) })
+    }
+
+    /// Deletes an integration (EDITOR).
+    async fn delete_integration(&self, ctx: &Context<'_>, id: ID) -> ApiResult<DeletePayload> {
+        let deleted = domain::delete(app(ctx), caller(ctx)?, &id).await?;
+        Ok(DeletePayload { deleted_id: ID(deleted.id) })
+    }
+
+    /// Turns calls through an integration on or off (EDITOR).
+    async fn set_integration_enabled(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        enabled: bool,
+    ) -> ApiResult<IntegrationPayload> {
+        let integration = domain::set_enabled(app(ctx), caller(ctx)?, &id, enabled).await?;
+        Ok(IntegrationPayload { integration: Integration(integration) })
+    }
+}

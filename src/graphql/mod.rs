@@ -1,0 +1,88 @@
+//! The GraphQL API: one schema assembled from a root per domain.
+//!
+//! Request data carries the authenticated [`Caller`]; schema data carries the [`App`]
+//! and the data loaders. The HTTP and WebSocket transports live in `crate::http`.
+
+mod connection;
+mod extension;
+mod integrations;
+mod logs;
+mod node;
+mod projects;
+mod viewer;
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+
+use crate::app::App;
+use crate::domain::access::Caller;
+use crate::error::{AppError, AppResult};
+
+pub use extension::{ExecutionMarker, RequestPhases};
+
+/// The query root.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    node::NodeQuery,
+    viewer::ViewerQuery,
+    projects::ProjectQuery,
+    integrations::IntegrationQuery,
+    logs::LogQuery,
+);
+
+/// The mutation root.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    projects::ProjectMutation,
+    integrations::IntegrationMutation,
+    viewer::TokenMutation,
+);
+
+/// The subscription root.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(logs::LogSubscription);
+
+pub type PatchbaySchema = Schema<Query, Mutation, Subscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .extension(RequestPhases)
+}
+
+/// The schema with the application's limits and data.
+pub fn build(app: Arc<App>) -> PatchbaySchema {
+    let config = &app.config;
+    let mut builder = builder()
+        .limit_depth(config.max_query_depth)
+        .limit_complexity(config.max_query_complexity)
+        .limit_recursive_depth(64)
+        .limit_directives(20)
+        .data(DataLoader::new(
+            projects::ProjectLoader(app.store.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            logs::IntegrationLoader(app.store.clone()),
+            tokio::spawn,
+        ));
+    if !config.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.data(app).finish()
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+pub(crate) fn app<'a>(ctx: &Context<'a>) -> &'a Arc<App> {
+    ctx.data_unchecked::<Arc<App>>()
+}
+
+pub(crate) fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
+    ctx.data::<Caller>()
+        .map_err(|_| AppError::Unauthenticated("authentication required".to_owned()))
+}

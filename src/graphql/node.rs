@@ -1,0 +1,48 @@
+//! `node(id:)`: any object by its global ID (the type is in the ID's prefix).
+
+use async_graphql::{Context, ID, Interface, Object};
+
+use super::integrations::Integration;
+use super::projects::Project;
+use super::viewer::ApiToken;
+use super::{app, caller};
+use crate::domain::{integrations, projects, tokens};
+use crate::error::{ApiResult, AppError};
+use crate::ids::IdKind;
+
+/// An object with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Project(Project),
+    Integration(Integration),
+    ApiToken(ApiToken),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Fetches any object by ID; NOT_FOUND when unknown or not visible to the caller.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+        let store = &app(ctx).store;
+        let caller = caller(ctx)?;
+        let node = match IdKind::of(&id) {
+            Some(IdKind::Project) => Node::Project(Project(projects::get(store, caller, &id).await?)),
+            Some(IdKind::Integration) => {
+                Node::Integration(Integration(integrations::get(store, caller, &id).await?))
+            }
+            Some(IdKind::Token) => {
+                let token = tokens::list(store, caller)
+                    .await?
+                    .into_iter()
+                    .find(|t| t.id == id.as_str())
+                    .ok_or_else(|| AppError::not_found("node", id.as_str()))?;
+                Node::ApiToken(ApiToken(token))
+            }
+            _ => return Err(AppError::not_found("node", id.as_str()).into()),
+        };
+        Ok(Some(node))
+    }
+}

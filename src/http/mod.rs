@@ -1,0 +1,90 @@
+//! HTTP routes: `/graphql` (POST, GET, WebSocket, GraphiQL), `/healthz`, `/readyz`.
+
+mod graphiql;
+mod graphql;
+mod health;
+mod negotiate;
+mod ws;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::header::{ACCEPT, UPGRADE};
+use http::{HeaderMap, HeaderName, StatusCode};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+use crate::graphql::PatchbaySchema;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// State shared by the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub schema: PatchbaySchema,
+}
+
+/// The request id set by the request-id layer (or sent by the client).
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The whole HTTP surface of the server.
+pub fn router(app: Arc<App>) -> Router {
+    let schema = crate::graphql::build(app.clone());
+    let max_body = app.config.max_body_bytes;
+    let timeout = app.config.request_timeout;
+    let state = AppState { app, schema };
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql::post))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = request_id(request.headers()).unwrap_or_default(),
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// GET /graphql: a WebSocket upgrade, a browser wanting GraphiQL, or a query.
+async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let is_upgrade = parts
+        .headers
+        .get(UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if is_upgrade {
+        return ws::upgrade(state, &mut parts).await;
+    }
+    let raw_query = parts.uri.query();
+    let has_query = raw_query.is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "query"));
+    let wants_html = parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && !has_query {
+        return graphiql::page().into_response();
+    }
+    graphql::get(&state, &parts.headers, raw_query).await
+}

@@ -1,0 +1,16 @@
+//! patchbay: an integration hub. Register outside tools with encrypted credentials,
+//! call them, watch their health, and stream what happens, from one GraphQL API.
+//!
+//! Layout: `config` → `store` (both backends) → `domain` (the rules) → `graphql`
+//! (the API) → `http` (transports) → `server` (start/stop). `main.rs` is the CLI.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod graphql;
+pub mod http;
+pub mod ids;
+pub mod server;
+pub mod store;

@@ -1,0 +1,138 @@
+//! Starting and stopping the server: store → app → router → listener, plus the
+//! background retention task; one cancellation token stops everything gracefully.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::domain::tokens::{self, IssuedToken};
+use crate::store::{Store, logs as log_store, now};
+
+const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A running server.
+pub struct RunningServer {
+    /// Where it listens (the real port when configured with port 0).
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    /// The first ADMIN token, when this start created it (first start on an empty store).
+    pub bootstrap_token: Option<IssuedToken>,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The base URL for links (the public URL if configured).
+    pub fn base_url(&self) -> String {
+        self.app.config.base_url(self.addr)
+    }
+
+    /// A token that stops the server when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for every task.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Waits until the server stops (after [`Self::shutdown_token`] is cancelled).
+    pub async fn wait(self) {
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Opens the store (applying migrations), creates the first token if needed, and serves.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    let store = Store::open(config.database.clone(), config.db_pool_size)
+        .await
+        .context("cannot open the store")?;
+    let bootstrap_token = tokens::bootstrap_admin(&store)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the first API token: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let app = App::new(config, store);
+    let shutdown = CancellationToken::new();
+
+    let router = crate::http::router(app.clone());
+    let stop = shutdown.clone();
+    let server = tokio::spawn(async move {
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(err) = result {
+            tracing::error!(error = %err, "the HTTP server failed");
+        }
+    });
+    let retention = tokio::spawn(retention_loop(app.clone(), shutdown.clone()));
+    tracing::info!(%addr, store = %app.store.target().describe(), "patchbay is serving");
+    Ok(RunningServer {
+        addr,
+        app,
+        bootstrap_token,
+        shutdown,
+        tasks: vec![server, retention],
+    })
+}
+
+/// Prunes old log entries now and then.
+async fn retention_loop(app: Arc<App>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(RETENTION_INTERVAL) => {}
+        }
+        if let Err(err) = apply_retention(&app).await {
+            tracing::warn!(error = %err, "log retention failed; will retry");
+        }
+    }
+}
+
+/// Applies the configured log retention once; returns how many entries went.
+pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
+    let cutoff = now() - chrono::Duration::days(app.config.log_retention_days);
+    let removed = log_store::prune(&app.store, app.config.log_retention_per_integration, cutoff).await?;
+    if removed > 0 {
+        tracing::debug!(removed, "pruned old log entries");
+    }
+    Ok(removed)
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn termination_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,200 @@
+//! The `integrations` table.
+
+use chrono::NaiveDateTime;
+use diesel::expression_methods::EscapeExpressionMethods;
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper,
+    TextExpressionMethods,
+};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use super::schema::integrations;
+use super::{
+    Journal, Page, PageRequest, Store, StoreError, StoreResult, like_escape, paged, with_read,
+    with_write, write_journal,
+};
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends (for case-insensitive search).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+diesel::define_sql_function! {
+    /// SQL `lower()` of a nullable column.
+    #[sql_name = "lower"]
+    fn lower_nullable(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable, diesel::AsChangeset)]
+#[diesel(table_name = integrations)]
+#[diesel(treat_none_as_null = true)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct IntegrationRow {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub category: String,
+    pub protocol: String,
+    pub status: String,
+    pub enabled: bool,
+    pub auth_kind: String,
+    /// JSON array of lowercase tags.
+    pub tags: String,
+    pub base_url: Option<String>,
+    pub config: String,
+    pub headers: String,
+    pub timeout_ms: i32,
+    pub retry_policy: String,
+    pub rate_limit: Option<String>,
+    pub cache_policy: String,
+    pub created_by: String,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Which integrations a listing wants (every part optional, all must hold).
+#[derive(Debug, Default, Clone)]
+pub struct IntegrationQuery {
+    /// Restrict to these projects (`None`: every project).
+    pub project_ids: Option<Vec<String>>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub enabled: Option<bool>,
+    /// One tag (already validated to `[a-z0-9._:-]`).
+    pub tag: Option<String>,
+    /// Case-insensitive substring of name or description.
+    pub text: Option<String>,
+}
+
+pub async fn insert(store: &Store, row: &IntegrationRow, journal: &Journal) -> StoreResult<()> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            diesel::insert_into(integrations::table).values(row).execute(&mut *conn).await?;
+            write_journal!(conn, journal);
+            Ok(())
+        })
+        .await
+    })
+}
+
+/// Replaces a row if it is still at `expected_version`; false when it moved on or vanished.
+pub async fn update(
+    store: &Store,
+    row: &IntegrationRow,
+    expected_version: i32,
+    journal: &Journal,
+) -> StoreResult<bool> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            let changed = diesel::update(
+                integrations::table
+                    .find(&row.id)
+                    .filter(integrations::version.eq(expected_version)),
+            )
+            .set(row)
+            .execute(&mut *conn)
+            .await?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            write_journal!(conn, journal);
+            Ok(true)
+        })
+        .await
+    })
+}
+
+/// Deletes a row; false when it did not exist.
+pub async fn delete(store: &Store, id: &str, journal: &Journal) -> StoreResult<bool> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            let changed = diesel::delete(integrations::table.find(id))
+                .execute(&mut *conn)
+                .await?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            write_journal!(conn, journal);
+            Ok(true)
+        })
+        .await
+    })
+}
+
+pub async fn get(store: &Store, id: &str) -> StoreResult<Option<IntegrationRow>> {
+    with_read!(store, |conn| {
+        Ok(integrations::table
+            .find(id)
+            .select(IntegrationRow::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    })
+}
+
+/// Lists integrations matching `query`, in creation order.
+pub async fn page(
+    store: &Store,
+    query: &IntegrationQuery,
+    request: &PageRequest,
+) -> StoreResult<Page<IntegrationRow>> {
+    let tag_pattern = query
+        .tag
+        .as_ref()
+        .map(|tag| format!("%{}%", like_escape(&format!("\"{tag}\""))));
+    let text_pattern = query
+        .text
+        .as_ref()
+        .map(|text| format!("%{}%", like_escape(&text.to_lowercase())));
+    macro_rules! filtered {
+        () => {{
+            let mut q = integrations::table.into_boxed();
+            if let Some(ids) = &query.project_ids {
+                q = q.filter(integrations::project_id.eq_any(ids));
+            }
+            if let Some(category) = &query.category {
+                q = q.filter(integrations::category.eq(category));
+            }
+            if let Some(status) = &query.status {
+                q = q.filter(integrations::status.eq(status));
+            }
+            if let Some(enabled) = query.enabled {
+                q = q.filter(integrations::enabled.eq(enabled));
+            }
+            if let Some(pattern) = &tag_pattern {
+                q = q.filter(integrations::tags.like(pattern).escape('\\'));
+            }
+            if let Some(pattern) = &text_pattern {
+                q = q.filter(
+                    lower(integrations::name)
+                        .like(pattern)
+                        .escape('\\')
+                        .or(lower_nullable(integrations::description)
+                            .like(pattern)
+                            .escape('\\')),
+                );
+            }
+            q
+        }};
+    }
+    with_read!(store, |conn| {
+        let total: i64 = filtered!().count().get_result(conn).await?;
+        let rows = paged!(filtered!(), integrations::id, request)
+            .select(IntegrationRow::as_select())
+            .load(conn)
+            .await?;
+        Ok(Page::from_rows(rows, total, request))
+    })
+}
+
+/// Loads several integrations in one query (the data loader's batch).
+pub async fn get_many(store: &Store, ids: &[String]) -> StoreResult<Vec<IntegrationRow>> {
+    with_read!(store, |conn| {
+        Ok(integrations::table
+            .filter(integrations::id.eq_any(ids))
+            .select(IntegrationRow::as_select())
+            .load(conn)
+            .await?)
+    })
+}

@@ -1,0 +1,99 @@
+//! The `logs` table: bounded per integration and by age (see [`prune`]).
+
+use chrono::NaiveDateTime;
+use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel_async::RunQueryDsl;
+
+use super::schema::logs;
+use super::{Page, PageRequest, Store, StoreResult, paged, with_read, with_write};
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[diesel(table_name = logs)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct LogRow {
+    pub id: String,
+    pub project_id: String,
+    pub integration_id: Option<String>,
+    pub level: String,
+    pub level_rank: i32,
+    pub message: String,
+    pub metadata: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Which log entries a listing wants.
+#[derive(Debug, Default, Clone)]
+pub struct LogQuery {
+    /// Restrict to these projects (`None`: all).
+    pub project_ids: Option<Vec<String>>,
+    pub integration_id: Option<String>,
+    pub min_rank: Option<i32>,
+}
+
+/// Lists log entries, oldest first.
+pub async fn page(store: &Store, query: &LogQuery, request: &PageRequest) -> StoreResult<Page<LogRow>> {
+    macro_rules! filtered {
+        () => {{
+            let mut q = logs::table.into_boxed();
+            if let Some(ids) = &query.project_ids {
+                q = q.filter(logs::project_id.eq_any(ids));
+            }
+            if let Some(id) = &query.integration_id {
+                q = q.filter(logs::integration_id.eq(id));
+            }
+            if let Some(rank) = query.min_rank {
+                q = q.filter(logs::level_rank.ge(rank));
+            }
+            q
+        }};
+    }
+    with_read!(store, |conn| {
+        let total: i64 = filtered!().count().get_result(conn).await?;
+        let rows = paged!(filtered!(), logs::id, request)
+            .select(LogRow::as_select())
+            .load(conn)
+            .await?;
+        Ok(Page::from_rows(rows, total, request))
+    })
+}
+
+/// Deletes entries beyond `keep_per_integration` (newest kept) and older than `older_than`.
+/// Returns how many rows went.
+pub async fn prune(store: &Store, keep_per_integration: i64, older_than: NaiveDateTime) -> StoreResult<usize> {
+    let crowded: Vec<Option<String>> = with_read!(store, |conn| {
+        logs::table
+            .group_by(logs::integration_id)
+            .having(diesel::dsl::count_star().gt(keep_per_integration))
+            .select(logs::integration_id)
+            .load(conn)
+            .await
+    })?;
+    let mut removed = 0;
+    with_write!(store, |conn| {
+        removed += diesel::delete(logs::table.filter(logs::created_at.lt(older_than)))
+            .execute(conn)
+            .await?;
+        for integration_id in crowded.iter().flatten() {
+            // The id of the oldest entry to keep; everything before it goes.
+            let boundary: Option<String> = logs::table
+                .filter(logs::integration_id.eq(integration_id))
+                .order(logs::id.desc())
+                .offset(keep_per_integration - 1)
+                .select(logs::id)
+                .first(conn)
+                .await
+                .map(Some)
+                .or_else(|e| if e == diesel::result::Error::NotFound { Ok(None) } else { Err(e) })?;
+            if let Some(boundary) = boundary {
+                removed += diesel::delete(
+                    logs::table
+                        .filter(logs::integration_id.eq(integration_id))
+                        .filter(logs::id.lt(boundary)),
+                )
+                .execute(conn)
+                .await?;
+            }
+        }
+        Ok(removed)
+    })
+}

@@ -1,0 +1,440 @@
+//! The store: one code path over SQLite (default, embedded) and PostgreSQL.
+//!
+//! Error policy: store functions return [`StoreError`]; the API edge maps it once
+//! (see `crate::error`). Query bodies are written once and run on either backend
+//! through [`with_read!`]/[`with_write!`], which borrow a concrete connection.
+//! SQLite gets a single-connection write pool (writes serialise in-process instead of
+//! failing with SQLITE_BUSY) and a read pool; PostgreSQL uses one pool for both.
+
+pub mod audit;
+pub mod integrations;
+pub mod logs;
+mod migrate;
+pub mod projects;
+pub mod schema;
+pub mod tokens;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::SqliteConnection;
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use futures_util::FutureExt;
+
+pub use migrate::{MigrationReport, connect_pg, revert_last, run_pending};
+
+/// The SQLite connection as diesel-async drives it (on a blocking thread).
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+const POOL_WAIT: Duration = Duration::from_secs(10);
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+
+/// Errors of the store layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("record not found")]
+    NotFound,
+    #[error("conflicts with an existing record ({0})")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Query(#[source] diesel::result::Error),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored value of {column} is not valid: {message}")]
+    Corrupt { column: &'static str, message: String },
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => StoreError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::Conflict(info.constraint_name().unwrap_or("unique").to_owned())
+            }
+            other => StoreError::Query(other),
+        }
+    }
+}
+
+impl StoreError {
+    pub(crate) fn pool(err: impl std::fmt::Display) -> Self {
+        StoreError::Unavailable(err.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database backs the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the store lives, parsed from `DATABASE_URL` (or the data directory).
+#[derive(Clone)]
+pub enum DatabaseTarget {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl DatabaseTarget {
+    /// Parses a database URL; `None` means the default SQLite file under `data_dir`.
+    pub fn parse(url: Option<&str>, data_dir: &Path) -> Result<Self, StoreError> {
+        let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(DatabaseTarget::Sqlite(data_dir.join("patchbay.db")));
+        };
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err(StoreError::Setup(
+                    "DATABASE_URL `sqlite:` needs a file path, e.g. sqlite://./data/patchbay.db".into(),
+                ));
+            }
+            return Ok(DatabaseTarget::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let parsed = url::Url::parse(url).map_err(|e| {
+                StoreError::Setup(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))
+            })?;
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(StoreError::Setup("DATABASE_URL has no host".into()));
+            }
+            return Ok(DatabaseTarget::Postgres(url.to_owned()));
+        }
+        Err(StoreError::Setup(
+            "DATABASE_URL must start with postgres://, postgresql:// or sqlite:".into(),
+        ))
+    }
+
+    /// A printable description that never includes a password.
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseTarget::Sqlite(path) => format!("SQLite file {}", path.display()),
+            DatabaseTarget::Postgres(url) => format!("PostgreSQL {}", redact_url(url)),
+        }
+    }
+}
+
+/// Replaces the password of a URL with `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<unparseable url>".to_owned(),
+    }
+}
+
+pub(crate) enum Pools {
+    Postgres(Pool<AsyncPgConnection>),
+    Sqlite(SqlitePools),
+}
+
+/// SQLite: many readers, one writer.
+pub(crate) struct SqlitePools {
+    read: Pool<SqliteConn>,
+    write: Pool<SqliteConn>,
+}
+
+impl SqlitePools {
+    pub(crate) fn read(&self) -> &Pool<SqliteConn> {
+        &self.read
+    }
+
+    pub(crate) fn write(&self) -> &Pool<SqliteConn> {
+        &self.write
+    }
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pools: std::sync::Arc<Pools>,
+    target: DatabaseTarget,
+    latest_migration: std::sync::Arc<str>,
+}
+
+impl Store {
+    /// Opens the store and applies pending migrations: the start-up path.
+    pub async fn open(target: DatabaseTarget, pool_size: usize) -> Result<Self, StoreError> {
+        migrate::run_pending(&target).await?;
+        Self::connect(target, pool_size).await
+    }
+
+    /// Opens pools without migrating (the CLI's `migrate --revert` path uses this).
+    pub async fn connect(target: DatabaseTarget, pool_size: usize) -> Result<Self, StoreError> {
+        let pools = match &target {
+            DatabaseTarget::Postgres(url) => {
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.clone());
+                Pools::Postgres(build_pool(manager, pool_size.max(1))?)
+            }
+            DatabaseTarget::Sqlite(path) => {
+                let url = path.to_string_lossy().into_owned();
+                let read = build_pool(sqlite_manager(&url), pool_size.max(1))?;
+                let write = build_pool(sqlite_manager(&url), 1)?;
+                Pools::Sqlite(SqlitePools { read, write })
+            }
+        };
+        let store = Store {
+            pools: std::sync::Arc::new(pools),
+            latest_migration: migrate::latest_version(target.backend())?.into(),
+            target,
+        };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    pub(crate) fn pools(&self) -> &Pools {
+        &self.pools
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.target.backend()
+    }
+
+    pub fn target(&self) -> &DatabaseTarget {
+        &self.target
+    }
+
+    /// Checks the store answers a trivial query.
+    pub async fn ping(&self) -> StoreResult<()> {
+        use diesel_async::RunQueryDsl;
+        with_read!(self, |conn| {
+            diesel::sql_query("SELECT 1").execute(conn).await?;
+            Ok(())
+        })
+    }
+
+    /// True when every embedded migration has been applied (for `/readyz`).
+    pub async fn migrations_current(&self) -> StoreResult<bool> {
+        let applied = migrate::latest_applied(self).await?;
+        Ok(applied.as_deref() == Some(&*self.latest_migration))
+    }
+}
+
+impl DatabaseTarget {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseTarget::Sqlite(_) => Backend::Sqlite,
+            DatabaseTarget::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+fn sqlite_manager(url: &str) -> AsyncDieselConnectionManager<SqliteConn> {
+    let mut config = ManagerConfig::<SqliteConn>::default();
+    config.custom_setup = Box::new(|url| {
+        async move {
+            use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+            let mut conn = SqliteConn::establish(url).await?;
+            conn.batch_execute(SQLITE_PRAGMAS)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        }
+        .boxed()
+    });
+    AsyncDieselConnectionManager::new_with_config(url, config)
+}
+
+fn build_pool<C>(manager: AsyncDieselConnectionManager<C>, size: usize) -> StoreResult<Pool<C>>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
+{
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(POOL_WAIT))
+        .build()
+        .map_err(|e| StoreError::Setup(format!("cannot build the connection pool: {e}")))
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection fit for reading.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_read {
+    ($store:expr, |$conn:ident| $body:block) => {
+        $crate::__with_conn!($store, read, |$conn| $body)
+    };
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection fit for writing.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_write {
+    ($store:expr, |$conn:ident| $body:block) => {
+        $crate::__with_conn!($store, write, |$conn| $body)
+    };
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __with_conn {
+    ($store:expr, $mode:ident, |$conn:ident| $body:block) => {{
+        match $store.pools() {
+            $crate::store::Pools::Postgres(pool) => {
+                let mut guard = pool.get().await.map_err($crate::store::StoreError::pool)?;
+                let $conn: &mut diesel_async::AsyncPgConnection = &mut guard;
+                $body
+            }
+            $crate::store::Pools::Sqlite(sqlite) => {
+                let mut guard = sqlite.$mode().get().await.map_err($crate::store::StoreError::pool)?;
+                let $conn: &mut $crate::store::SqliteConn = &mut guard;
+                $body
+            }
+        }
+    }};
+}
+
+pub(crate) use with_read;
+pub(crate) use with_write;
+
+/// Decodes a JSON text column, reporting which column held bad data.
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    text: &str,
+) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        column,
+        message: e.to_string(),
+    })
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+pub(crate) fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The current time, truncated to microseconds (what both backends store).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    now.with_nanosecond_truncated()
+}
+
+trait TruncateMicros {
+    fn with_nanosecond_truncated(self) -> Self;
+}
+
+impl TruncateMicros for chrono::NaiveDateTime {
+    fn with_nanosecond_truncated(self) -> Self {
+        use chrono::Timelike;
+        let micros = self.nanosecond() / 1_000 * 1_000;
+        self.with_nanosecond(micros).unwrap_or(self)
+    }
+}
+
+/// One page of a keyset-paginated listing (IDs sort by creation, so they are the keys).
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub after: Option<String>,
+    pub before: Option<String>,
+    /// Rows wanted (the query fetches one more to learn whether more exist).
+    pub limit: i64,
+    /// `last`/`before` paging: take rows from the end.
+    pub from_end: bool,
+}
+
+/// A page of rows in ascending ID order.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    /// More rows exist in the paging direction.
+    pub has_more: bool,
+    pub total: i64,
+}
+
+impl<T> Page<T> {
+    pub(crate) fn from_rows(mut rows: Vec<T>, total: i64, request: &PageRequest) -> Self {
+        let limit = usize::try_from(request.limit).unwrap_or(0);
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        if request.from_end {
+            rows.reverse();
+        }
+        Page {
+            rows,
+            has_more,
+            total,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            rows: self.rows.into_iter().map(f).collect(),
+            has_more: self.has_more,
+            total: self.total,
+        }
+    }
+}
+
+/// Applies keyset bounds, order and limit (+1) of a [`PageRequest`] to a boxed query.
+macro_rules! paged {
+    ($query:expr, $id:expr, $request:expr) => {{
+        let request: &$crate::store::PageRequest = $request;
+        let mut q = $query;
+        if let Some(after) = &request.after {
+            q = q.filter($id.gt(after.clone()));
+        }
+        if let Some(before) = &request.before {
+            q = q.filter($id.lt(before.clone()));
+        }
+        let q = if request.from_end {
+            q.order($id.desc())
+        } else {
+            q.order($id.asc())
+        };
+        q.limit(request.limit + 1)
+    }};
+}
+pub(crate) use paged;
+
+/// What every mutation leaves besides its change: log entries and an audit record,
+/// written in the same transaction (the outbox rule).
+#[derive(Debug, Clone)]
+pub struct Journal {
+    pub logs: Vec<logs::LogRow>,
+    pub audit: audit::AuditRow,
+}
+
+/// Inserts a [`Journal`] on the connection of the surrounding transaction.
+macro_rules! write_journal {
+    ($conn:ident, $journal:expr) => {{
+        let journal: &$crate::store::Journal = $journal;
+        for log in &journal.logs {
+            diesel::insert_into($crate::store::schema::logs::table)
+                .values(log)
+                .execute(&mut *$conn)
+                .await?;
+        }
+        diesel::insert_into($crate::store::schema::audit_log::table)
+            .values(&journal.audit)
+            .execute(&mut *$conn)
+            .await?;
+    }};
+}
+pub(crate) use write_journal;

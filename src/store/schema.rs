@@ -1,0 +1,84 @@
+//! Table definitions shared by both backends: only SQL types both understand
+//! (Text, Integer, Bool, Timestamp); JSON columns are Text, decoded at the edge.
+
+diesel::table! {
+    projects (id) {
+        id -> Text,
+        name -> Text,
+        slug -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    integrations (id) {
+        id -> Text,
+        project_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        category -> Text,
+        protocol -> Text,
+        status -> Text,
+        enabled -> Bool,
+        auth_kind -> Text,
+        tags -> Text,
+        base_url -> Nullable<Text>,
+        config -> Text,
+        headers -> Text,
+        timeout_ms -> Integer,
+        retry_policy -> Text,
+        rate_limit -> Nullable<Text>,
+        cache_policy -> Text,
+        created_by -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        project_id -> Nullable<Text>,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    logs (id) {
+        id -> Text,
+        project_id -> Text,
+        integration_id -> Nullable<Text>,
+        level -> Text,
+        level_rank -> Integer,
+        message -> Text,
+        metadata -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        actor_id -> Nullable<Text>,
+        actor_name -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Nullable<Text>,
+        project_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        details -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(integrations -> projects (project_id));
+diesel::joinable!(api_tokens -> projects (project_id));
+diesel::allow_tables_to_appear_in_same_query!(projects, integrations, api_tokens, logs, audit_log);
