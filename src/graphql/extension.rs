@@ -49,6 +49,40 @@ fn with_code(mut error: ServerError, code: &str) -> ServerError {
     error
 }
 
+/// Argument values that do not fit their type (literal or from a variable) and missing
+/// variable values are bad input, as Apollo reports them, with the argument path as `field`; every other
+/// validation failure is a malformed document.
+fn classify_validation_error(error: ServerError) -> ServerError {
+    const BAD_ARGUMENT: &str = "Invalid value for argument ";
+    // async-graphql's wording for a declared variable that was given no value
+    // (its rule for undeclared variables quotes the name, `"$x"`, and is a document error).
+    if let Some(name) = error
+        .message
+        .strip_prefix("Variable ")
+        .and_then(|rest| rest.strip_suffix(" is not defined."))
+        .filter(|name| !name.contains('"'))
+    {
+        let field = name.to_owned();
+        let mut error = with_code(error, "BAD_USER_INPUT");
+        if let Some(extensions) = error.extensions.as_mut() {
+            extensions.set("field", field);
+        }
+        return error;
+    }
+    let Some(rest) = error.message.strip_prefix(BAD_ARGUMENT) else {
+        return with_code(error, "GRAPHQL_VALIDATION_FAILED");
+    };
+    let field = rest
+        .strip_prefix('"')
+        .and_then(|quoted| quoted.split_once('"'))
+        .map(|(field, _)| field.to_owned());
+    let mut error = with_code(error, "BAD_USER_INPUT");
+    if let (Some(field), Some(extensions)) = (field, error.extensions.as_mut()) {
+        extensions.set("field", field);
+    }
+    error
+}
+
 #[async_trait::async_trait]
 impl Extension for RequestPhasesExtension {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
@@ -57,7 +91,7 @@ impl Extension for RequestPhasesExtension {
         if ctx.data_opt::<ExecutionMarker>().is_some_and(|m| !m.started()) {
             response.errors = std::mem::take(&mut response.errors)
                 .into_iter()
-                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+                .map(classify_validation_error)
                 .collect();
         }
         // INTERNAL errors show only a request id; the cause is in the server log under it.
@@ -96,7 +130,7 @@ impl Extension for RequestPhasesExtension {
         next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
-                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
+                .map(classify_validation_error)
                 .collect()
         })
     }

@@ -1,0 +1,158 @@
+//! The GraphQL-over-HTTP specification, checked on the wire (transport only, so SQLite).
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestServer, code};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+async fn server() -> TestServer {
+    TestServer::start(Backend::Sqlite).await
+}
+
+fn content_type(response: &reqwest::Response) -> String {
+    response.headers()[CONTENT_TYPE].to_str().unwrap().to_owned()
+}
+
+async fn post(server: &TestServer, accept: Option<&str>, body: &str) -> reqwest::Response {
+    let mut request = server
+        .http
+        .post(server.graphql_url())
+        .bearer_auth(&server.admin)
+        .header(CONTENT_TYPE, "application/json")
+        .body(body.to_owned());
+    if let Some(accept) = accept {
+        request = request.header(ACCEPT, accept);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_follow_the_accepted_media_type() {
+    let server = server().await;
+    let ok = r#"{"query":"{ viewer { role } }"}"#;
+    for (accept, expected) in [
+        (None, "application/json"),
+        (Some("application/json"), "application/json"),
+        (Some(GRAPHQL_RESPONSE), GRAPHQL_RESPONSE),
+        (Some("application/json, application/graphql-response+json"), GRAPHQL_RESPONSE),
+        (Some("*/*"), "application/json"),
+    ] {
+        let response = post(&server, accept, ok).await;
+        assert_eq!(response.status(), 200);
+        assert!(content_type(&response).starts_with(expected), "{accept:?} -> {}", content_type(&response));
+        assert!(response.headers().contains_key("x-request-id"));
+    }
+    let response = post(&server, Some("text/plain"), ok).await;
+    assert_eq!(response.status(), 406);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_errors_have_no_data_and_4xx_under_graphql_response_json() {
+    let server = server().await;
+    let cases = [
+        (r#"{"query":"{ viewer { "}"#, "GRAPHQL_PARSE_FAILED"),
+        (r#"{"query":"{ noSuchField }"}"#, "GRAPHQL_VALIDATION_FAILED"),
+        (r#"{"query":"query($n: Int!) { projects(first: $n) { totalCount } }","variables":{"n":"ten"}}"#, "BAD_USER_INPUT"),
+        (r#"{"query":"query($n: Int!) { projects(first: $n) { totalCount } }"}"#, "BAD_USER_INPUT"),
+        (r#"{"query":"query A { viewer { role } } query B { viewer { name } }"}"#, "GRAPHQL_VALIDATION_FAILED"),
+        (r#"{"query":"query A { viewer { role } }","operationName":"Nope"}"#, "GRAPHQL_VALIDATION_FAILED"),
+    ];
+    for (body, expected_code) in cases {
+        let response = post(&server, Some(GRAPHQL_RESPONSE), body).await;
+        assert_eq!(response.status(), 400, "{body}");
+        assert!(content_type(&response).starts_with(GRAPHQL_RESPONSE));
+        let json: Value = response.json().await.unwrap();
+        assert!(json.get("data").is_none(), "{body}: {json}");
+        assert_eq!(code(&json), expected_code, "{body}: {json}");
+        // The legacy type answers 200, still without data.
+        let response = post(&server, Some("application/json"), body).await;
+        assert_eq!(response.status(), 200, "{body}");
+        let json: Value = response.json().await.unwrap();
+        assert!(json.get("data").is_none());
+    }
+    // Requests that are not well-formed are 400 under either media type.
+    for body in ["{not json", "[]", r#"[{"query":"{ viewer { role } }"}]"#, r#"{"query": 3}"#, r#"{"variables":{}}"#, r#"{"query":"{ viewer { role } }","variables":"x"}"#] {
+        for accept in [GRAPHQL_RESPONSE, "application/json"] {
+            let response = post(&server, Some(accept), body).await;
+            assert_eq!(response.status(), 400, "{body} as {accept}");
+            let json: Value = response.json().await.unwrap();
+            assert!(json.get("data").is_none());
+            assert!(json["errors"][0]["message"].is_string());
+        }
+    }
+    // A field error is not a request error: 200 with data.
+    let response = post(&server, Some(GRAPHQL_RESPONSE), r#"{"query":"{ project(id: \"prj_00000000000000000000000000\") { id } }"}"#).await;
+    assert_eq!(response.status(), 200);
+    let json: Value = response.json().await.unwrap();
+    assert_eq!(json["data"]["project"], Value::Null);
+    assert_eq!(code(&json), "NOT_FOUND");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_types_methods_and_limits() {
+    let server = TestServer::start_with(Backend::Sqlite, |s| {
+        s.max_body_bytes = Some(4096);
+        s.max_query_depth = Some(5);
+    })
+    .await;
+    let url = server.graphql_url();
+    // POST without a content type, or with another one.
+    let response = server.http.post(&url).bearer_auth(&server.admin).body(r#"{"query":"{ viewer { role } }"}"#).send().await.unwrap();
+    assert_eq!(response.status(), 415);
+    let response = server.http.post(&url).bearer_auth(&server.admin).header(CONTENT_TYPE, "text/plain").body("{}").send().await.unwrap();
+    assert_eq!(response.status(), 415);
+    // Queries over GET work; mutations over GET are refused with 405 and nothing is written.
+    let response = server.http.get(&url).bearer_auth(&server.admin).query(&[("query", "query($n: Int) { projects(first: $n) { totalCount } }"), ("variables", r#"{"n":1}"#)]).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let json: Value = response.json().await.unwrap();
+    assert_eq!(json["data"]["projects"]["totalCount"], 0);
+    let response = server.http.get(&url).bearer_auth(&server.admin).query(&[("query", "mutation { createProject(input: { name: \"x\" }) { project { id } } }")]).send().await.unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    let response = server.http.get(&url).bearer_auth(&server.admin).query(&[("query", "{ viewer { role } }"), ("variables", "[1]")]).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    // Oversized body.
+    let big = json!({ "query": format!("{{ viewer {{ role }} }} #{}", "x".repeat(8192)) }).to_string();
+    let response = post(&server, Some(GRAPHQL_RESPONSE), &big).await;
+    assert_eq!(response.status(), 413);
+    let json: Value = response.json().await.unwrap();
+    assert_eq!(code(&json), "PAYLOAD_TOO_LARGE");
+    // Too deep.
+    let deep = r#"{"query":"{ integrations { edges { node { project { integrations { edges { node { id } } } } } } } }"}"#;
+    let response = post(&server, Some(GRAPHQL_RESPONSE), deep).await;
+    assert_eq!(response.status(), 400);
+    let json: Value = response.json().await.unwrap();
+    assert_eq!(code(&json), "GRAPHQL_VALIDATION_FAILED");
+    assert!(json["errors"][0]["message"].as_str().unwrap().contains("nested too deep"));
+    // Subscriptions are for WebSockets.
+    let response = post(&server, Some(GRAPHQL_RESPONSE), r#"{"query":"subscription { logs { id } }"}"#).await;
+    assert_eq!(response.status(), 400);
+    // A browser gets GraphiQL, without a token; the page knows the login fragment.
+    let response = server.http.get(&url).header(ACCEPT, "text/html,application/xhtml+xml").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(content_type(&response).starts_with("text/html"));
+    let page = response.text().await.unwrap();
+    assert!(page.contains("GraphiQL") && page.contains("token="));
+    // Probes.
+    let health: Value = server.http.get(format!("{}/healthz", server.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let ready = server.http.get(format!("{}/readyz", server.url)).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["checks"], json!({ "store": true, "migrations": true }));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complexity_is_limited() {
+    let server = TestServer::start_with(Backend::Sqlite, |s| s.max_query_complexity = Some(100)).await;
+    let body = server.gql(&server.admin, "{ integrations(first: 500) { edges { node { id name } } } }", json!({})).await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED");
+    assert!(body.get("data").is_none());
+    server.ok(&server.admin, "{ integrations(first: 10) { edges { node { id name } } } }", json!({})).await;
+    server.stop().await;
+}

@@ -1,0 +1,241 @@
+//! Integrations: every field round-trips, partial updates, filters, delete, enable,
+//! and bad input that writes nothing.
+
+use serde_json::{Value, json};
+
+use crate::on_both_backends;
+use crate::support::{Backend, TestServer, code, integration_count};
+
+on_both_backends!(
+    integrations_round_trip_every_field,
+    partial_updates_change_only_what_is_given,
+    filters_and_paging_select_integrations,
+    delete_and_enable_leave_a_trail,
+    bad_input_is_refused_and_writes_nothing,
+);
+
+const FIELDS: &str = "id name description category protocol status enabled tags baseUrl config headers authKind timeoutMs retryPolicy { maxRetries baseDelayMs maxDelayMs } rateLimit { requestsPerMinute burst } cache { enabled ttlSeconds } createdBy version createdAt updatedAt project { id slug }";
+
+async fn create(server: &TestServer, input: Value) -> Value {
+    let query = format!("mutation($i: CreateIntegrationInput!) {{ createIntegration(input: $i) {{ integration {{ {FIELDS} }} }} }}");
+    server.gql(&server.admin, &query, json!({ "i": input })).await
+}
+
+async fn update(server: &TestServer, input: Value) -> Value {
+    let query = format!("mutation($i: UpdateIntegrationInput!) {{ updateIntegration(input: $i) {{ integration {{ {FIELDS} }} }} }}");
+    server.gql(&server.admin, &query, json!({ "i": input })).await
+}
+
+async fn integrations_round_trip_every_field(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let project = server.create_project("Acme").await;
+    let body = create(
+        &server,
+        json!({
+            "projectId": project, "name": "  Jira Cloud ", "description": "tickets",
+            "category": "PROJECT_MANAGEMENT", "protocol": "REST", "status": "MAINTENANCE", "enabled": false,
+            "tags": ["Prod", "team:core", "prod"], "baseUrl": "https://acme.atlassian.net/rest/api/3",
+            "config": { "site": "acme", "nested": { "n": 1 } }, "headers": { "X-Team": "core" },
+            "timeoutMs": 5000, "retryPolicy": { "maxRetries": 5 }, "rateLimit": { "requestsPerMinute": 600 },
+            "cache": { "enabled": true, "ttlSeconds": 60 }
+        }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let created = body["data"]["createIntegration"]["integration"].clone();
+    assert!(created["id"].as_str().unwrap().starts_with("int_"));
+    assert_eq!(created["name"], "Jira Cloud");
+    assert_eq!(created["status"], "MAINTENANCE");
+    assert_eq!(created["enabled"], false);
+    assert_eq!(created["tags"], json!(["prod", "team:core"]));
+    assert_eq!(created["config"], json!({ "site": "acme", "nested": { "n": 1 } }));
+    assert_eq!(created["headers"], json!({ "x-team": "core" }));
+    assert_eq!(created["authKind"], "NONE");
+    assert_eq!(created["retryPolicy"], json!({ "maxRetries": 5, "baseDelayMs": 200, "maxDelayMs": 10000 }));
+    assert_eq!(created["rateLimit"], json!({ "requestsPerMinute": 600, "burst": 60 }));
+    assert_eq!(created["cache"], json!({ "enabled": true, "ttlSeconds": 60 }));
+    assert_eq!(created["createdBy"], "bootstrap admin");
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["project"]["id"], project.as_str());
+
+    // Reading it back (by id and through node) gives the same object.
+    let query = format!("query($id: ID!) {{ integration(id: $id) {{ {FIELDS} }} node(id: $id) {{ id ... on Integration {{ name }} }} }}");
+    let data = server.ok(&server.admin, &query, json!({ "id": created["id"] })).await;
+    assert_eq!(data["integration"], created);
+    assert_eq!(data["node"]["name"], "Jira Cloud");
+
+    // Defaults.
+    let body = create(&server, json!({ "projectId": project, "name": "Slack", "category": "COMMUNICATION" })).await;
+    let slack = &body["data"]["createIntegration"]["integration"];
+    assert_eq!(slack["protocol"], "REST");
+    assert_eq!(slack["status"], "ACTIVE");
+    assert_eq!(slack["enabled"], true);
+    assert_eq!(slack["timeoutMs"], 30000);
+    assert_eq!(slack["rateLimit"], Value::Null);
+    assert_eq!(slack["config"], json!({}));
+    server.stop().await;
+}
+
+async fn partial_updates_change_only_what_is_given(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let project = server.create_project("Acme").await;
+    let body = create(
+        &server,
+        json!({ "projectId": project, "name": "GitHub", "description": "code", "category": "VERSION_CONTROL",
+                "baseUrl": "https://api.github.com", "rateLimit": { "requestsPerMinute": 100, "burst": 5 } }),
+    )
+    .await;
+    let before = body["data"]["createIntegration"]["integration"].clone();
+    let id = before["id"].clone();
+
+    let body = update(&server, json!({ "id": id, "description": null, "rateLimit": null, "tags": ["ci"], "expectedVersion": 1 })).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let after = &body["data"]["updateIntegration"]["integration"];
+    assert_eq!(after["description"], Value::Null);
+    assert_eq!(after["rateLimit"], Value::Null);
+    assert_eq!(after["tags"], json!(["ci"]));
+    assert_eq!(after["version"], 2);
+    for unchanged in ["name", "category", "baseUrl", "config", "headers", "createdAt", "createdBy", "retryPolicy"] {
+        assert_eq!(after[unchanged], before[unchanged], "{unchanged} must not change");
+    }
+
+    // A stale expectedVersion is a conflict and changes nothing.
+    let body = update(&server, json!({ "id": id, "name": "Renamed", "expectedVersion": 1 })).await;
+    assert_eq!(code(&body), "CONFLICT");
+    let body = update(&server, json!({ "id": id, "retryPolicy": { "maxRetries": 0 }, "retryPolicy": { "maxRetries": 0 } })).await;
+    assert_eq!(body["data"]["updateIntegration"]["integration"]["name"], "GitHub");
+    assert_eq!(body["data"]["updateIntegration"]["integration"]["retryPolicy"]["maxRetries"], 0);
+    assert_eq!(body["data"]["updateIntegration"]["integration"]["version"], 3);
+
+    let data = server
+        .ok(&server.admin, "query($id: ID!) { integration(id: $id) { logs { edges { node { message metadata } } } } }", json!({ "id": id }))
+        .await;
+    let messages: Vec<_> = data["integration"]["logs"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["message"].as_str().unwrap()).collect();
+    assert_eq!(messages, ["integration created", "integration updated", "integration updated"]);
+    assert_eq!(data["integration"]["logs"]["edges"][1]["node"]["metadata"]["fields"], json!(["description", "tags", "rateLimit"]));
+    server.stop().await;
+}
+
+async fn filters_and_paging_select_integrations(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = server.create_project("Acme").await;
+    let other = server.create_project("Other").await;
+    let specs = [
+        (acme.as_str(), "Jira", "PROJECT_MANAGEMENT", "ACTIVE", true, json!(["prod"]), "Issue tracker"),
+        (acme.as_str(), "Slack", "COMMUNICATION", "ACTIVE", false, json!(["prod", "chat"]), "team chat"),
+        (acme.as_str(), "Datadog", "MONITORING", "DEPRECATED", true, json!([]), "metrics"),
+        (other.as_str(), "Jenkins", "CI_CD", "ACTIVE", true, json!(["prod_like"]), "builds"),
+    ];
+    for (project, name, category, status, enabled, tags, description) in specs {
+        let body = create(&server, json!({ "projectId": project, "name": name, "category": category, "status": status,
+            "enabled": enabled, "tags": tags, "description": description })).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+    }
+    let names = |data: &Value| -> Vec<String> {
+        data["integrations"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let query = "query($p: ID, $f: IntegrationFilter) { integrations(projectId: $p, filter: $f) { totalCount edges { node { name } } } }";
+    let cases = [
+        (json!(null), json!({}), vec!["Jira", "Slack", "Datadog", "Jenkins"]),
+        (json!(acme), json!({}), vec!["Jira", "Slack", "Datadog"]),
+        (json!(null), json!({ "category": "MONITORING" }), vec!["Datadog"]),
+        (json!(null), json!({ "status": "ACTIVE", "enabled": true }), vec!["Jira", "Jenkins"]),
+        (json!(null), json!({ "tag": "PROD" }), vec!["Jira", "Slack"]),
+        (json!(null), json!({ "tag": "prod_like" }), vec!["Jenkins"]),
+        (json!(null), json!({ "text": "CHAT" }), vec!["Slack"]),
+        (json!(null), json!({ "text": "ji" }), vec!["Jira"]),
+        (json!(null), json!({ "text": "100%" }), vec![]),
+    ];
+    for (project, filter, expected) in cases {
+        let data = server.ok(&server.admin, query, json!({ "p": project, "f": filter })).await;
+        assert_eq!(names(&data), expected, "filter {filter} in {project}");
+        assert_eq!(data["integrations"]["totalCount"], expected.len());
+    }
+    // Paging through a filtered list.
+    let data = server.ok(&server.admin, "{ integrations(first: 2, filter: { enabled: true }) { totalCount pageInfo { hasNextPage endCursor } edges { node { name } } } }", json!({})).await;
+    assert_eq!(names(&data), ["Jira", "Datadog"]);
+    assert_eq!(data["integrations"]["totalCount"], 3);
+    let cursor = data["integrations"]["pageInfo"]["endCursor"].clone();
+    let data = server.ok(&server.admin, "query($a: String) { integrations(first: 2, after: $a, filter: { enabled: true }) { pageInfo { hasNextPage } edges { node { name } } } }", json!({ "a": cursor })).await;
+    assert_eq!(names(&data), ["Jenkins"]);
+    assert_eq!(data["integrations"]["pageInfo"]["hasNextPage"], false);
+    // Through the project too.
+    let data = server.ok(&server.admin, "query($id: ID!) { project(id: $id) { integrations(filter: { tag: \"prod\" }) { totalCount } } }", json!({ "id": acme })).await;
+    assert_eq!(data["project"]["integrations"]["totalCount"], 2);
+    server.stop().await;
+}
+
+async fn delete_and_enable_leave_a_trail(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let project = server.create_project("Acme").await;
+    let id = server.create_integration(&project, "Trello").await;
+    let data = server.ok(&server.admin, "mutation($id: ID!) { setIntegrationEnabled(id: $id, enabled: false) { integration { enabled version } } }", json!({ "id": id })).await;
+    assert_eq!(data["setIntegrationEnabled"]["integration"], json!({ "enabled": false, "version": 2 }));
+    let data = server.ok(&server.admin, "mutation($id: ID!) { deleteIntegration(id: $id) { deletedId } }", json!({ "id": id })).await;
+    assert_eq!(data["deleteIntegration"]["deletedId"], id.as_str());
+    let body = server.gql(&server.admin, "query($id: ID!) { integration(id: $id) { id } }", json!({ "id": id })).await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    let body = server.gql(&server.admin, "mutation($id: ID!) { deleteIntegration(id: $id) { deletedId } }", json!({ "id": id })).await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    // The log outlives the integration.
+    let data = server.ok(&server.admin, "query($p: ID!) { logs(filter: { projectId: $p, minLevel: INFO }) { edges { node { message integrationId integration { id } } } } }", json!({ "p": project })).await;
+    let entries = data["logs"]["edges"].as_array().unwrap();
+    let messages: Vec<_> = entries.iter().map(|e| e["node"]["message"].as_str().unwrap()).collect();
+    assert_eq!(messages, ["project created", "integration created", "integration disabled", "integration deleted"]);
+    assert_eq!(entries[3]["node"]["integrationId"], id.as_str());
+    assert_eq!(entries[3]["node"]["integration"], Value::Null);
+    let store = &server.app().store;
+    for action in ["integration.create", "integration.disable", "integration.delete"] {
+        assert_eq!(patchbay::store::audit::count_action(store, action).await.unwrap(), 1, "{action}");
+    }
+    let audit = patchbay::store::audit::recent(store, 1).await.unwrap();
+    assert_eq!(audit[0].target_id.as_deref(), Some(id.as_str()));
+    assert_eq!(audit[0].actor_name, "bootstrap admin");
+    assert!(audit[0].request_id.is_some(), "the audit record carries the request id");
+    server.stop().await;
+}
+
+async fn bad_input_is_refused_and_writes_nothing(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let project = server.create_project("Acme").await;
+    server.create_integration(&project, "Existing").await;
+    let base = || json!({ "projectId": project, "name": "New", "category": "CUSTOM" });
+    let with = |key: &str, value: Value| {
+        let mut input = base();
+        input[key] = value;
+        input
+    };
+    let cases = [
+        (with("category", json!("NOT_A_CATEGORY")), "BAD_USER_INPUT", None),
+        (with("config", json!("{not json")), "BAD_USER_INPUT", Some("input.config")),
+        (with("config", json!([1, 2])), "BAD_USER_INPUT", Some("input.config")),
+        (with("headers", json!({ "Authorization": "Bearer x" })), "BAD_USER_INPUT", Some("input.headers.Authorization")),
+        (with("baseUrl", json!("ftp://example.com")), "BAD_USER_INPUT", Some("input.baseUrl")),
+        (with("baseUrl", json!("https://user:secret@example.com")), "BAD_USER_INPUT", Some("input.baseUrl")),
+        (with("timeoutMs", json!(5)), "BAD_USER_INPUT", Some("input.timeoutMs")),
+        (with("retryPolicy", json!({ "maxRetries": 99 })), "BAD_USER_INPUT", Some("input.retryPolicy.maxRetries")),
+        (with("tags", json!(["has space"])), "BAD_USER_INPUT", Some("input.tags[0]")),
+        (with("name", json!("Existing")), "CONFLICT", None),
+        (with("projectId", json!("prj_00000000000000000000000000")), "NOT_FOUND", None),
+        (with("projectId", json!("int_00000000000000000000000000")), "BAD_USER_INPUT", Some("input.projectId")),
+    ];
+    for (input, expected, field) in cases {
+        let body = create(&server, input.clone()).await;
+        assert_eq!(code(&body), expected, "{input}: {body}");
+        if let Some(field) = field {
+            assert_eq!(body["errors"][0]["extensions"]["field"], field, "{input}");
+        }
+    }
+    // An invalid enum in the document itself is bad input too.
+    let body = server.gql(&server.admin, "mutation { createIntegration(input: { projectId: \"x\", name: \"n\", category: NOPE }) { integration { id } } }", json!({})).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.category");
+    assert!(body.get("data").is_none(), "a request error has no data entry");
+    // Unknown and malformed IDs.
+    let body = update(&server, json!({ "id": "int_00000000000000000000000000", "name": "x" })).await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    let body = server.gql(&server.admin, "{ integration(id: \"bogus\") { id } }", json!({})).await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    assert_eq!(integration_count(&server).await, 1, "nothing was written");
+    server.stop().await;
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests over real HTTP and WebSocket against a server on 127.0.0.1:0,
+//! on SQLite and (when PATCHBAY_TEST_DATABASE_URL is set) PostgreSQL.
+
+mod auth;
+mod cli;
+mod http_spec;
+mod integrations;
+mod operations;
+mod projects;
+mod subscriptions;
+mod support;

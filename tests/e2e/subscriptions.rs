@@ -1,0 +1,133 @@
+//! Live logs over WebSockets: graphql-transport-ws and legacy graphql-ws, authenticated
+//! in connection_init, filtered by project scope.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use patchbay::domain::access::Role;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::on_both_backends;
+use crate::support::{Backend, TestServer};
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn connect(server: &TestServer, protocol: &str) -> Socket {
+    let mut request = server.graphql_url().replace("http://", "ws://").into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", protocol.parse().unwrap());
+    let (socket, response) = tokio_tungstenite::connect_async(request).await.expect("WebSocket connects");
+    assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket.send(Message::text(message.to_string())).await.unwrap();
+}
+
+/// The next protocol message (JSON), or the close frame's code.
+async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
+    loop {
+        let message = tokio::time::timeout(WAIT, socket.next()).await.expect("a message within 10 s");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let value: Value = serde_json::from_str(&text).unwrap();
+                if value["type"] == "ka" || value["type"] == "ping" {
+                    continue;
+                }
+                return Ok(value);
+            }
+            Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code))),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Err(None),
+        }
+    }
+}
+
+async fn init(socket: &mut Socket, payload: Value) {
+    send(socket, json!({ "type": "connection_init", "payload": payload })).await;
+    assert_eq!(next(socket).await.unwrap()["type"], "connection_ack");
+}
+
+/// Waits until the server has `count` live subscribers (subscribe has no acknowledgement).
+async fn subscribers(server: &TestServer, count: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while server.app().events.subscriber_count() < count {
+        assert!(tokio::time::Instant::now() < deadline, "subscriptions did not register");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+const LOGS: &str = "subscription($min: LogLevel) { logs(minLevel: $min) { level message project { id } integration { name } } }";
+
+on_both_backends!(log_subscribers_see_their_project_only);
+
+async fn log_subscribers_see_their_project_only(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let p1 = server.create_project("One").await;
+    let p2 = server.create_project("Two").await;
+    let viewer1 = server.token(Role::Viewer, Some(&p1)).await;
+    let viewer2 = server.token(Role::Viewer, Some(&p2)).await;
+
+    let mut a = connect(&server, "graphql-transport-ws").await;
+    init(&mut a, json!({ "Authorization": format!("Bearer {viewer1}") })).await;
+    send(&mut a, json!({ "id": "a", "type": "subscribe", "payload": { "query": LOGS, "variables": { "min": "INFO" } } })).await;
+    // The legacy protocol, with the bare-token payload form.
+    let mut b = connect(&server, "graphql-ws").await;
+    init(&mut b, json!({ "token": viewer2 })).await;
+    send(&mut b, json!({ "id": "b", "type": "start", "payload": { "query": LOGS, "variables": { "min": "INFO" } } })).await;
+    subscribers(&server, 2).await;
+
+    server.create_integration(&p1, "Jira").await;
+    let message = next(&mut a).await.unwrap();
+    assert_eq!(message["type"], "next");
+    assert_eq!(message["id"], "a");
+    let entry = &message["payload"]["data"]["logs"];
+    assert_eq!(entry["message"], "integration created");
+    assert_eq!(entry["level"], "INFO");
+    assert_eq!(entry["project"]["id"], p1.as_str());
+    assert_eq!(entry["integration"]["name"], "Jira");
+
+    // B's first event is from its own project: it never saw project One's.
+    server.create_integration(&p2, "Slack").await;
+    let message = next(&mut b).await.unwrap();
+    assert_eq!(message["type"], "data");
+    assert_eq!(message["payload"]["data"]["logs"]["integration"]["name"], "Slack");
+    // And A's next is One's again, not Two's.
+    server.create_integration(&p1, "Asana").await;
+    let message = next(&mut a).await.unwrap();
+    assert_eq!(message["payload"]["data"]["logs"]["integration"]["name"], "Asana");
+
+    // Subscribing to another project's logs is NOT_FOUND.
+    send(&mut a, json!({ "id": "x", "type": "subscribe", "payload": { "query": "subscription($p: ID) { logs(projectId: $p) { id } }", "variables": { "p": p2 } } })).await;
+    let message = next(&mut a).await.unwrap();
+    assert_eq!(message["id"], "x");
+    let errors = if message["type"] == "error" { message["payload"].clone() } else { message["payload"]["errors"].clone() };
+    assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND", "{message}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_without_a_valid_token_are_closed_with_4403() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    for payload in [json!({}), json!({ "Authorization": "Bearer pbk_nope" }), json!(null)] {
+        let mut socket = connect(&server, "graphql-transport-ws").await;
+        send(&mut socket, json!({ "type": "connection_init", "payload": payload })).await;
+        assert_eq!(next(&mut socket).await, Err(Some(4403)), "{payload}");
+    }
+    // Subscribing before connection_init runs nothing.
+    let mut socket = connect(&server, "graphql-transport-ws").await;
+    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": LOGS } })).await;
+    assert!(next(&mut socket).await.is_err());
+    assert_eq!(server.app().events.subscriber_count(), 0);
+    // An upgrade with an Authorization header needs no token in the payload.
+    let mut request = server.graphql_url().replace("http://", "ws://").into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    request.headers_mut().insert("authorization", format!("Bearer {}", server.admin).parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    init(&mut socket, json!({})).await;
+    server.stop().await;
+}
