@@ -41,7 +41,13 @@ pub struct Settings {
 
     /// postgres://user:pass@host/db for PostgreSQL, or sqlite://path; unset: SQLite file
     /// <data-dir>/patchbay.db. `DATABASE_URL` is read too.
-    #[arg(long, env = "PATCHBAY_DATABASE_URL", global = true, hide_env_values = true, value_name = "URL")]
+    #[arg(
+        long,
+        env = "PATCHBAY_DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub database_url: Option<String>,
 
     /// Connections per database pool [default: 10].
@@ -61,32 +67,67 @@ pub struct Settings {
     pub public_url: Option<String>,
 
     /// Largest accepted request body in bytes [default: 1048576].
-    #[arg(long, env = "PATCHBAY_MAX_BODY_BYTES", global = true, value_name = "BYTES")]
+    #[arg(
+        long,
+        env = "PATCHBAY_MAX_BODY_BYTES",
+        global = true,
+        value_name = "BYTES"
+    )]
     pub max_body_bytes: Option<usize>,
 
     /// Deepest accepted GraphQL selection nesting [default: 12].
-    #[arg(long, env = "PATCHBAY_MAX_QUERY_DEPTH", global = true, value_name = "N")]
+    #[arg(
+        long,
+        env = "PATCHBAY_MAX_QUERY_DEPTH",
+        global = true,
+        value_name = "N"
+    )]
     pub max_query_depth: Option<usize>,
 
     /// Highest accepted GraphQL query complexity (connections count `first` × children)
     /// [default: 20000].
-    #[arg(long, env = "PATCHBAY_MAX_QUERY_COMPLEXITY", global = true, value_name = "N")]
+    #[arg(
+        long,
+        env = "PATCHBAY_MAX_QUERY_COMPLEXITY",
+        global = true,
+        value_name = "N"
+    )]
     pub max_query_complexity: Option<usize>,
 
     /// Allow schema introspection (GraphiQL needs it) [default: true].
-    #[arg(long, env = "PATCHBAY_INTROSPECTION", global = true, value_name = "BOOL")]
+    #[arg(
+        long,
+        env = "PATCHBAY_INTROSPECTION",
+        global = true,
+        value_name = "BOOL"
+    )]
     pub introspection: Option<bool>,
 
     /// Time limit of one HTTP request in seconds [default: 30].
-    #[arg(long, env = "PATCHBAY_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "PATCHBAY_REQUEST_TIMEOUT_SECS",
+        global = true,
+        value_name = "SECS"
+    )]
     pub request_timeout_secs: Option<u64>,
 
     /// Log entries kept per integration; older ones are pruned [default: 1000].
-    #[arg(long, env = "PATCHBAY_LOG_RETENTION_PER_INTEGRATION", global = true, value_name = "N")]
+    #[arg(
+        long,
+        env = "PATCHBAY_LOG_RETENTION_PER_INTEGRATION",
+        global = true,
+        value_name = "N"
+    )]
     pub log_retention_per_integration: Option<i64>,
 
     /// Log entries older than this many days are pruned [default: 30].
-    #[arg(long, env = "PATCHBAY_LOG_RETENTION_DAYS", global = true, value_name = "DAYS")]
+    #[arg(
+        long,
+        env = "PATCHBAY_LOG_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
     pub log_retention_days: Option<i64>,
 
     /// Events a slow subscriber may fall behind before it is told it lagged [default: 1024].
@@ -160,7 +201,9 @@ impl Config {
         let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
         let database = DatabaseTarget::parse(s.database_url.as_deref(), &data_dir)?;
         let config = Config {
-            listen: s.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            listen: s
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             database,
             data_dir,
             db_pool_size: s.db_pool_size.unwrap_or(10),
@@ -182,13 +225,34 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         let checks: [(bool, &str); 8] = [
-            ((1..=1000).contains(&self.db_pool_size), "db_pool_size must be 1-1000"),
-            (self.max_body_bytes >= 1024, "max_body_bytes must be at least 1024"),
-            ((2..=100).contains(&self.max_query_depth), "max_query_depth must be 2-100"),
-            (self.max_query_complexity >= 10, "max_query_complexity must be at least 10"),
-            (!self.request_timeout.is_zero(), "request_timeout_secs must be positive"),
-            (self.log_retention_per_integration >= 1, "log_retention_per_integration must be at least 1"),
-            (self.log_retention_days >= 1, "log_retention_days must be at least 1"),
+            (
+                (1..=1000).contains(&self.db_pool_size),
+                "db_pool_size must be 1-1000",
+            ),
+            (
+                self.max_body_bytes >= 1024,
+                "max_body_bytes must be at least 1024",
+            ),
+            (
+                (2..=100).contains(&self.max_query_depth),
+                "max_query_depth must be 2-100",
+            ),
+            (
+                self.max_query_complexity >= 10,
+                "max_query_complexity must be at least 10",
+            ),
+            (
+                !self.request_timeout.is_zero(),
+                "request_timeout_secs must be positive",
+            ),
+            (
+                self.log_retention_per_integration >= 1,
+                "log_retention_per_integration must be at least 1",
+            ),
+            (
+                self.log_retention_days >= 1,
+                "log_retention_days must be at least 1",
+            ),
             (self.event_buffer >= 16, "event_buffer must be at least 16"),
         ];
         for (ok, message) in checks {
@@ -225,7 +289,11 @@ mod tests {
 
     #[test]
     fn invalid_values_are_refused_with_their_name() {
-        let err = Config::from_settings(Settings { max_query_depth: Some(1), ..Default::default() }).unwrap_err();
+        let err = Config::from_settings(Settings {
+            max_query_depth: Some(1),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("max_query_depth"));
         let err = Config::from_settings(Settings {
             database_url: Some("mysql://x".into()),

@@ -156,8 +156,16 @@ mod tests {
             (AppError::not_found("integration", "int_1"), "NOT_FOUND"),
             (AppError::invalid("input.name", "empty"), "BAD_USER_INPUT"),
             (AppError::Conflict("dup".into()), "CONFLICT"),
-            (AppError::RateLimited { retry_after_seconds: 3 }, "RATE_LIMITED"),
-            (AppError::internal(anyhow::anyhow!("db password=hunter2 leaked")), "INTERNAL"),
+            (
+                AppError::RateLimited {
+                    retry_after_seconds: 3,
+                },
+                "RATE_LIMITED",
+            ),
+            (
+                AppError::internal(anyhow::anyhow!("db password=hunter2 leaked")),
+                "INTERNAL",
+            ),
         ];
         for (err, code) in cases {
             assert_eq!(extensions(err)["code"], code);
@@ -166,10 +174,15 @@ mod tests {
 
     #[test]
     fn bad_input_names_the_field_and_internal_hides_the_cause() {
-        assert_eq!(extensions(AppError::invalid("input.config", "x"))["field"], "input.config");
+        assert_eq!(
+            extensions(AppError::invalid("input.config", "x"))["field"],
+            "input.config"
+        );
         let internal = AppError::internal(anyhow::anyhow!("secret detail")).into_graphql();
         assert!(!internal.message.contains("secret detail"));
-        let limited = extensions(AppError::RateLimited { retry_after_seconds: 7 });
+        let limited = extensions(AppError::RateLimited {
+            retry_after_seconds: 7,
+        });
         assert_eq!(limited["retryAfterSeconds"], 7);
     }
 }

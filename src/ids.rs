@@ -63,7 +63,10 @@ mod tests {
     #[test]
     fn ids_are_prefixed_well_formed_and_sorted() {
         let ids: Vec<String> = (0..1000).map(|_| new_id(IdKind::Integration)).collect();
-        assert!(ids.iter().all(|id| IdKind::of(id) == Some(IdKind::Integration)));
+        assert!(
+            ids.iter()
+                .all(|id| IdKind::of(id) == Some(IdKind::Integration))
+        );
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted, "IDs must sort in creation order");
@@ -72,7 +75,13 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_rejected() {
-        for bad in ["", "int_", "int_abc", "xyz_0123456789abcdefghjkmnpq", "int_0123456789abcdefghjkmnpU"] {
+        for bad in [
+            "",
+            "int_",
+            "int_abc",
+            "xyz_0123456789abcdefghjkmnpq",
+            "int_0123456789abcdefghjkmnpU",
+        ] {
             assert_eq!(IdKind::of(bad), None, "{bad}");
         }
     }

@@ -83,7 +83,9 @@ async fn main() -> ExitCode {
 fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Pretty => builder.init(),
@@ -101,7 +103,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let verb = if revert { "reverted" } else { "applied" };
             if report.applied.is_empty() {
-                println!("{}: nothing to do, migrations are current", config.database.describe());
+                println!(
+                    "{}: nothing to do, migrations are current",
+                    config.database.describe()
+                );
             }
             for version in report.applied {
                 println!("{verb} {version}");
@@ -120,7 +125,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let server = patchbay::server::start(config).await?;
     let base = server.base_url();
-    println!("patchbay {} is ready ({} ms)", env!("CARGO_PKG_VERSION"), started.elapsed().as_millis());
+    println!(
+        "patchbay {} is ready ({} ms)",
+        env!("CARGO_PKG_VERSION"),
+        started.elapsed().as_millis()
+    );
     println!("  store:     {}", server.app.store.target().describe());
     println!("  GraphiQL:  {base}/graphql");
     println!("  health:    {base}/healthz, {base}/readyz");
@@ -129,11 +138,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Some(issued) => {
             println!();
             println!("First start: an ADMIN token was created. It is shown only this once.");
-            println!("  Log in to GraphiQL by opening: {base}/graphql#token={}", issued.secret);
-            println!("  Or send the header:            Authorization: Bearer {}", issued.secret);
+            println!(
+                "  Log in to GraphiQL by opening: {base}/graphql#token={}",
+                issued.secret
+            );
+            println!(
+                "  Or send the header:            Authorization: Bearer {}",
+                issued.secret
+            );
             println!("  More tokens: patchbay token create --role EDITOR|VIEWER|ADMIN");
         }
-        None => println!("  log in:    open {base}/graphql#token=<your token> (new tokens: patchbay token create)"),
+        None => println!(
+            "  log in:    open {base}/graphql#token=<your token> (new tokens: patchbay token create)"
+        ),
     }
     let stop = server.shutdown_token();
     tokio::spawn(async move {
@@ -149,7 +166,11 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
     let store = Store::open(config.database.clone(), 2).await?;
     let caller = Caller::local_operator();
     match command {
-        TokenCommand::Create { role, project, name } => {
+        TokenCommand::Create {
+            role,
+            project,
+            name,
+        } => {
             let issued = tokens::create(&store, &caller, &name, role, project.as_deref())
                 .await
                 .context("cannot create the token")?;
@@ -159,13 +180,24 @@ async fn token(command: TokenCommand, config: Config) -> anyhow::Result<()> {
                 issued.token.id,
                 issued.token.name,
                 issued.token.role.as_str(),
-                issued.token.project_id.map(|p| format!(", project {p}")).unwrap_or_default()
+                issued
+                    .token
+                    .project_id
+                    .map(|p| format!(", project {p}"))
+                    .unwrap_or_default()
             );
         }
         TokenCommand::List => {
-            println!("{:<31} {:<7} {:<31} {:<8} NAME", "ID", "ROLE", "PROJECT", "STATUS");
+            println!(
+                "{:<31} {:<7} {:<31} {:<8} NAME",
+                "ID", "ROLE", "PROJECT", "STATUS"
+            );
             for token in tokens::list(&store, &caller).await? {
-                let status = if token.revoked_at.is_some() { "revoked" } else { "active" };
+                let status = if token.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
                 println!(
                     "{:<31} {:<7} {:<31} {:<8} {}",
                     token.id,

@@ -106,7 +106,8 @@ async fn retention_loop(app: Arc<App>, shutdown: CancellationToken) {
 /// Applies the configured log retention once; returns how many entries went.
 pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
     let cutoff = now() - chrono::Duration::days(app.config.log_retention_days);
-    let removed = log_store::prune(&app.store, app.config.log_retention_per_integration, cutoff).await?;
+    let removed =
+        log_store::prune(&app.store, app.config.log_retention_per_integration, cutoff).await?;
     if removed > 0 {
         tracing::debug!(removed, "pruned old log entries");
     }
@@ -118,14 +119,15 @@ pub async fn termination_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for SIGTERM");
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

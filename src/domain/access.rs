@@ -73,7 +73,9 @@ impl Principal {
 
     /// Whether this caller may see the project at all.
     pub fn sees_project(&self, project_id: &str) -> bool {
-        self.project_id.as_deref().is_none_or(|own| own == project_id)
+        self.project_id
+            .as_deref()
+            .is_none_or(|own| own == project_id)
     }
 
     /// The projects a listing must be restricted to (`None`: all).

@@ -14,7 +14,9 @@ use crate::error::{AppError, AppResult};
 use crate::events::BusEvent;
 use crate::ids::{IdKind, new_id};
 use crate::store::integrations::{self as integration_store, IntegrationQuery, IntegrationRow};
-use crate::store::{Journal, Page, PageRequest, Store, StoreError, StoreResult, decode_json, now, projects};
+use crate::store::{
+    Journal, Page, PageRequest, Store, StoreError, StoreResult, decode_json, now, projects,
+};
 
 const DEFAULT_TIMEOUT_MS: i32 = 30_000;
 
@@ -162,7 +164,7 @@ impl Integration {
             headers: json(&self.headers),
             timeout_ms: self.timeout_ms,
             retry_policy: json(&self.retry_policy),
-            rate_limit: self.rate_limit.as_ref().map(|r| json(r)),
+            rate_limit: self.rate_limit.as_ref().map(json),
             cache_policy: json(&self.cache),
             created_by: self.created_by.clone(),
             version: self.version,
@@ -239,33 +241,72 @@ pub struct IntegrationFilter {
     pub text: Option<String>,
 }
 
-fn retry_policy(field: &str, base: RetryPolicy, input: Option<RetryPolicyInput>) -> AppResult<RetryPolicy> {
+fn retry_policy(
+    field: &str,
+    base: RetryPolicy,
+    input: Option<RetryPolicyInput>,
+) -> AppResult<RetryPolicy> {
     let Some(input) = input else { return Ok(base) };
     let policy = RetryPolicy {
-        max_retries: validate::within(&format!("{field}.maxRetries"), input.max_retries.unwrap_or(base.max_retries), 0, 10)?,
-        base_delay_ms: validate::within(&format!("{field}.baseDelayMs"), input.base_delay_ms.unwrap_or(base.base_delay_ms), 1, 60_000)?,
-        max_delay_ms: validate::within(&format!("{field}.maxDelayMs"), input.max_delay_ms.unwrap_or(base.max_delay_ms), 1, 3_600_000)?,
+        max_retries: validate::within(
+            &format!("{field}.maxRetries"),
+            input.max_retries.unwrap_or(base.max_retries),
+            0,
+            10,
+        )?,
+        base_delay_ms: validate::within(
+            &format!("{field}.baseDelayMs"),
+            input.base_delay_ms.unwrap_or(base.base_delay_ms),
+            1,
+            60_000,
+        )?,
+        max_delay_ms: validate::within(
+            &format!("{field}.maxDelayMs"),
+            input.max_delay_ms.unwrap_or(base.max_delay_ms),
+            1,
+            3_600_000,
+        )?,
     };
     if policy.max_delay_ms < policy.base_delay_ms {
-        return Err(AppError::invalid(format!("{field}.maxDelayMs"), "must not be below baseDelayMs"));
+        return Err(AppError::invalid(
+            format!("{field}.maxDelayMs"),
+            "must not be below baseDelayMs",
+        ));
     }
     Ok(policy)
 }
 
 fn rate_limit(field: &str, input: RateLimitInput) -> AppResult<RateLimit> {
-    let per_minute = validate::within(&format!("{field}.requestsPerMinute"), input.requests_per_minute, 1, 1_000_000)?;
+    let per_minute = validate::within(
+        &format!("{field}.requestsPerMinute"),
+        input.requests_per_minute,
+        1,
+        1_000_000,
+    )?;
     let burst = match input.burst {
         Some(burst) => validate::within(&format!("{field}.burst"), burst, 1, 100_000)?,
         None => (per_minute / 10).max(1),
     };
-    Ok(RateLimit { requests_per_minute: per_minute, burst })
+    Ok(RateLimit {
+        requests_per_minute: per_minute,
+        burst,
+    })
 }
 
-fn cache_policy(field: &str, base: CachePolicy, input: Option<CachePolicyInput>) -> AppResult<CachePolicy> {
+fn cache_policy(
+    field: &str,
+    base: CachePolicy,
+    input: Option<CachePolicyInput>,
+) -> AppResult<CachePolicy> {
     let Some(input) = input else { return Ok(base) };
     Ok(CachePolicy {
         enabled: input.enabled.unwrap_or(base.enabled),
-        ttl_seconds: validate::within(&format!("{field}.ttlSeconds"), input.ttl_seconds.unwrap_or(base.ttl_seconds), 1, 86_400 * 7)?,
+        ttl_seconds: validate::within(
+            &format!("{field}.ttlSeconds"),
+            input.ttl_seconds.unwrap_or(base.ttl_seconds),
+            1,
+            86_400 * 7,
+        )?,
     })
 }
 
@@ -274,13 +315,18 @@ fn timeout(field: &str, value: i32) -> AppResult<i32> {
 }
 
 fn name_conflict(name: &str) -> AppError {
-    AppError::Conflict(format!("an integration named `{name}` already exists in this project"))
+    AppError::Conflict(format!(
+        "an integration named `{name}` already exists in this project"
+    ))
 }
 
 /// Loads integrations by ID without access checks (the caller already saw what refers to them).
 pub async fn get_many_unchecked(store: &Store, ids: &[String]) -> AppResult<Vec<Integration>> {
     let rows = integration_store::get_many(store, ids).await?;
-    Ok(rows.into_iter().map(Integration::from_row).collect::<StoreResult<Vec<_>>>()?)
+    Ok(rows
+        .into_iter()
+        .map(Integration::from_row)
+        .collect::<StoreResult<Vec<_>>>()?)
 }
 
 /// Loads an integration the caller may see; NOT_FOUND otherwise.
@@ -314,19 +360,37 @@ pub async fn list(
         category: filter.category.map(|c| c.as_str().to_owned()),
         status: filter.status.map(|s| s.as_str().to_owned()),
         enabled: filter.enabled,
-        tag: filter.tag.as_deref().map(|t| validate::tag("filter.tag", t)).transpose()?,
+        tag: filter
+            .tag
+            .as_deref()
+            .map(|t| validate::tag("filter.tag", t))
+            .transpose()?,
         text: validate::optional_text("filter.text", filter.text.as_deref(), 200)?,
     };
     let page = integration_store::page(store, &query, page).await?;
-    let rows = page.rows.into_iter().map(Integration::from_row).collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page { rows, has_more: page.has_more, total: page.total })
+    let rows = page
+        .rows
+        .into_iter()
+        .map(Integration::from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page {
+        rows,
+        has_more: page.has_more,
+        total: page.total,
+    })
 }
 
 /// Creates an integration (EDITOR in the project).
-pub async fn create(app: &App, caller: &Caller, input: CreateIntegrationInput) -> AppResult<Integration> {
+pub async fn create(
+    app: &App,
+    caller: &Caller,
+    input: CreateIntegrationInput,
+) -> AppResult<Integration> {
     caller.principal.require(Role::Editor)?;
     let project_id = validate::id("input.projectId", &input.project_id, IdKind::Project)?;
-    if !caller.principal.sees_project(&project_id) || projects::get(&app.store, &project_id).await?.is_none() {
+    if !caller.principal.sees_project(&project_id)
+        || projects::get(&app.store, &project_id).await?.is_none()
+    {
         return Err(AppError::not_found("project", project_id));
     }
     let at = now().and_utc();
@@ -334,14 +398,22 @@ pub async fn create(app: &App, caller: &Caller, input: CreateIntegrationInput) -
         id: new_id(IdKind::Integration),
         project_id,
         name: validate::name("input.name", &input.name, 100)?,
-        description: validate::optional_text("input.description", input.description.as_deref(), 2000)?,
+        description: validate::optional_text(
+            "input.description",
+            input.description.as_deref(),
+            2000,
+        )?,
         category: input.category,
         protocol: input.protocol.unwrap_or(Protocol::Rest),
         status: input.status.unwrap_or(IntegrationStatus::Active),
         enabled: input.enabled.unwrap_or(true),
         auth_kind: AuthKind::None,
         tags: validate::tags("input.tags", input.tags.as_deref().unwrap_or_default())?,
-        base_url: input.base_url.as_deref().map(|u| validate::base_url("input.baseUrl", u)).transpose()?,
+        base_url: input
+            .base_url
+            .as_deref()
+            .map(|u| validate::base_url("input.baseUrl", u))
+            .transpose()?,
         config: match input.config {
             Some(config) => validate::json_object("input.config", config.0)?,
             None => serde_json::Map::new(),
@@ -350,9 +422,19 @@ pub async fn create(app: &App, caller: &Caller, input: CreateIntegrationInput) -
             Some(headers) => validate::headers("input.headers", headers.0)?,
             None => BTreeMap::new(),
         },
-        timeout_ms: timeout("input.timeoutMs", input.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))?,
-        retry_policy: retry_policy("input.retryPolicy", RetryPolicy::default(), input.retry_policy)?,
-        rate_limit: input.rate_limit.map(|r| rate_limit("input.rateLimit", r)).transpose()?,
+        timeout_ms: timeout(
+            "input.timeoutMs",
+            input.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+        )?,
+        retry_policy: retry_policy(
+            "input.retryPolicy",
+            RetryPolicy::default(),
+            input.retry_policy,
+        )?,
+        rate_limit: input
+            .rate_limit
+            .map(|r| rate_limit("input.rateLimit", r))
+            .transpose()?,
         cache: cache_policy("input.cache", CachePolicy::default(), input.cache)?,
         created_by: caller.principal.name.clone(),
         version: 1,
@@ -386,7 +468,11 @@ pub async fn create(app: &App, caller: &Caller, input: CreateIntegrationInput) -
 
 /// Applies a partial update (EDITOR). Concurrent updates never overwrite each other silently:
 /// the write only lands on the version it was computed from, else CONFLICT.
-pub async fn update(app: &App, caller: &Caller, input: UpdateIntegrationInput) -> AppResult<Integration> {
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    input: UpdateIntegrationInput,
+) -> AppResult<Integration> {
     caller.principal.require(Role::Editor)?;
     let current = get(&app.store, caller, &input.id).await?;
     if let Some(expected) = input.expected_version
@@ -458,7 +544,11 @@ pub async fn update(app: &App, caller: &Caller, input: UpdateIntegrationInput) -
         changed.push("timeoutMs");
     }
     if input.retry_policy.is_some() {
-        next.retry_policy = retry_policy("input.retryPolicy", current.retry_policy.clone(), input.retry_policy)?;
+        next.retry_policy = retry_policy(
+            "input.retryPolicy",
+            current.retry_policy.clone(),
+            input.retry_policy,
+        )?;
         changed.push("retryPolicy");
     }
     match input.rate_limit {
@@ -480,7 +570,11 @@ pub async fn update(app: &App, caller: &Caller, input: UpdateIntegrationInput) -
         return Ok(current);
     }
     let message = if changed == ["enabled"] {
-        if next.enabled { "integration enabled" } else { "integration disabled" }
+        if next.enabled {
+            "integration enabled"
+        } else {
+            "integration disabled"
+        }
     } else {
         "integration updated"
     };
@@ -493,7 +587,12 @@ pub async fn update(app: &App, caller: &Caller, input: UpdateIntegrationInput) -
 }
 
 /// Turns calls through an integration on or off (EDITOR).
-pub async fn set_enabled(app: &App, caller: &Caller, id: &str, enabled: bool) -> AppResult<Integration> {
+pub async fn set_enabled(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    enabled: bool,
+) -> AppResult<Integration> {
     caller.principal.require(Role::Editor)?;
     let current = get(&app.store, caller, id).await?;
     if current.enabled == enabled {
@@ -540,7 +639,8 @@ async fn save(
         Ok(true) => {}
         Ok(false) => {
             return Err(AppError::Conflict(
-                "the integration changed while this update was applied; read it again and retry".to_owned(),
+                "the integration changed while this update was applied; read it again and retry"
+                    .to_owned(),
             ));
         }
         Err(StoreError::Conflict(_)) => return Err(name_conflict(&next.name)),

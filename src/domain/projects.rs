@@ -64,7 +64,8 @@ pub async fn create(app: &App, caller: &Caller, input: CreateProjectInput) -> Ap
             derived
         }
     };
-    let description = validate::optional_text("input.description", input.description.as_deref(), 2000)?;
+    let description =
+        validate::optional_text("input.description", input.description.as_deref(), 2000)?;
     let at = now();
     let row = ProjectRow {
         id: new_id(IdKind::Project),
@@ -106,7 +107,8 @@ pub async fn create(app: &App, caller: &Caller, input: CreateProjectInput) -> Ap
 
 /// A project the caller may see; NOT_FOUND otherwise (unknown and foreign look the same).
 pub async fn get(store: &Store, caller: &Caller, id: &str) -> AppResult<Project> {
-    if IdKind::of(id) == Some(IdKind::Project) && caller.principal.sees_project(id)
+    if IdKind::of(id) == Some(IdKind::Project)
+        && caller.principal.sees_project(id)
         && let Some(row) = project_store::get(store, id).await?
     {
         return Ok(row.into());
@@ -117,5 +119,7 @@ pub async fn get(store: &Store, caller: &Caller, id: &str) -> AppResult<Project>
 /// The projects the caller may see.
 pub async fn list(store: &Store, caller: &Caller, page: &PageRequest) -> AppResult<Page<Project>> {
     let only = caller.principal.project_id.as_deref();
-    Ok(project_store::page(store, only, page).await?.map(Project::from))
+    Ok(project_store::page(store, only, page)
+        .await?
+        .map(Project::from))
 }

@@ -247,7 +247,12 @@ pub async fn revoke(store: &Store, caller: &Caller, id: &str) -> AppResult<ApiTo
     let at = now();
     let journal = Journal {
         logs: Vec::new(),
-        audit: caller.audit("token.revoke", ("token", Some(id)), row.project_id.as_deref(), serde_json::json!({})),
+        audit: caller.audit(
+            "token.revoke",
+            ("token", Some(id)),
+            row.project_id.as_deref(),
+            serde_json::json!({}),
+        ),
     };
     if !token_store::revoke(store, id, at, &journal).await? {
         return Err(AppError::not_found("token", id));

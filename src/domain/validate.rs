@@ -13,10 +13,16 @@ pub fn name(field: &str, value: &str, max: usize) -> AppResult<String> {
         return Err(AppError::invalid(field, "must not be empty"));
     }
     if trimmed.chars().count() > max {
-        return Err(AppError::invalid(field, format!("must be at most {max} characters")));
+        return Err(AppError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, "must not contain control characters"));
+        return Err(AppError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -49,7 +55,9 @@ pub fn id(field: &str, value: &str, kind: IdKind) -> AppResult<String> {
 pub fn slug(field: &str, value: &str) -> AppResult<String> {
     let ok = !value.is_empty()
         && value.len() <= 63
-        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !value.starts_with('-')
         && !value.ends_with('-');
     if ok {
@@ -73,7 +81,11 @@ pub fn slugify(name: &str) -> String {
         }
     }
     let slug = slug.trim_end_matches('-');
-    slug.chars().take(63).collect::<String>().trim_end_matches('-').to_owned()
+    slug.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
 }
 
 /// Tags: lowercased, `[a-z0-9._:-]`, 1-50 characters each, at most 20, duplicates dropped.
@@ -135,14 +147,19 @@ pub fn base_url(field: &str, value: &str) -> AppResult<String> {
 pub const MAX_JSON_BYTES: usize = 64 * 1024;
 
 /// A JSON object of bounded size (the integration's `config`).
-pub fn json_object(field: &str, value: serde_json::Value) -> AppResult<serde_json::Map<String, serde_json::Value>> {
+pub fn json_object(
+    field: &str,
+    value: serde_json::Value,
+) -> AppResult<serde_json::Map<String, serde_json::Value>> {
     let serde_json::Value::Object(map) = value else {
         return Err(AppError::invalid(
             field,
             format!("must be a JSON object, got {}", json_kind(&value)),
         ));
     };
-    let size = serde_json::to_vec(&map).map(|v| v.len()).unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(&map)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
     if size > MAX_JSON_BYTES {
         return Err(AppError::invalid(
             field,
@@ -167,8 +184,14 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 /// and none that carry credentials (those belong in the vault).
 pub fn headers(field: &str, value: serde_json::Value) -> AppResult<BTreeMap<String, String>> {
     const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
-    const TRANSPORT_HEADERS: [&str; 6] =
-        ["host", "content-length", "transfer-encoding", "connection", "upgrade", "te"];
+    const TRANSPORT_HEADERS: [&str; 6] = [
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "upgrade",
+        "te",
+    ];
     let map = json_object(field, value)?;
     if map.len() > 50 {
         return Err(AppError::invalid(field, "at most 50 headers"));
@@ -185,7 +208,10 @@ pub fn headers(field: &str, value: serde_json::Value) -> AppResult<BTreeMap<Stri
             ));
         }
         if TRANSPORT_HEADERS.contains(&header.as_str()) {
-            return Err(AppError::invalid(&path, "this header is set by the HTTP client"));
+            return Err(AppError::invalid(
+                &path,
+                "this header is set by the HTTP client",
+            ));
         }
         let serde_json::Value::String(text) = value else {
             return Err(AppError::invalid(&path, "header values must be strings"));
@@ -203,7 +229,10 @@ pub fn within(field: &str, value: i32, min: i32, max: i32) -> AppResult<i32> {
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(AppError::invalid(field, format!("must be between {min} and {max}")))
+        Err(AppError::invalid(
+            field,
+            format!("must be between {min} and {max}"),
+        ))
     }
 }
 
@@ -230,7 +259,10 @@ mod tests {
     fn tags_are_normalised_and_checked() {
         let tags = tags("t", &["Prod".into(), "prod".into(), "team:core".into()]).unwrap();
         assert_eq!(tags, vec!["prod", "team:core"]);
-        assert_eq!(field_of(super::tags("input.tags", &["ok".into(), "no spaces".into()]).unwrap_err()), "input.tags[1]");
+        assert_eq!(
+            field_of(super::tags("input.tags", &["ok".into(), "no spaces".into()]).unwrap_err()),
+            "input.tags[1]"
+        );
     }
 
     #[test]
@@ -245,7 +277,10 @@ mod tests {
     fn headers_refuse_credentials_and_bad_values() {
         let ok = headers("h", json!({"X-Team": "core", "Accept": "application/json"})).unwrap();
         assert_eq!(ok["x-team"], "core");
-        assert_eq!(field_of(headers("h", json!({"Authorization": "Bearer x"})).unwrap_err()), "h.Authorization");
+        assert_eq!(
+            field_of(headers("h", json!({"Authorization": "Bearer x"})).unwrap_err()),
+            "h.Authorization"
+        );
         assert!(headers("h", json!({"X-Num": 3})).is_err());
         assert!(headers("h", json!({"bad name": "x"})).is_err());
         assert!(headers("h", json!(["x"])).is_err());

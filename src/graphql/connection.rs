@@ -47,12 +47,18 @@ impl PageArgs {
             if (0..=MAX_PAGE).contains(&n) {
                 Ok(i64::from(n))
             } else {
-                Err(AppError::invalid(field, format!("must be between 0 and {MAX_PAGE}")))
+                Err(AppError::invalid(
+                    field,
+                    format!("must be between 0 and {MAX_PAGE}"),
+                ))
             }
         };
         let (limit, from_end) = match (self.first, self.last) {
             (Some(_), Some(_)) => {
-                return Err(AppError::invalid("last", "give `first` or `last`, not both"));
+                return Err(AppError::invalid(
+                    "last",
+                    "give `first` or `last`, not both",
+                ));
             }
             (Some(first), None) => (size("first", first)?, false),
             (None, Some(last)) => (size("last", last)?, true),

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-    NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
@@ -85,31 +84,6 @@ fn classify_validation_error(error: ServerError) -> ServerError {
 
 #[async_trait::async_trait]
 impl Extension for RequestPhasesExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        // Errors raised before execution (e.g. an unknown operation name) are request errors.
-        if ctx.data_opt::<ExecutionMarker>().is_some_and(|m| !m.started()) {
-            response.errors = std::mem::take(&mut response.errors)
-                .into_iter()
-                .map(classify_validation_error)
-                .collect();
-        }
-        // INTERNAL errors show only a request id; the cause is in the server log under it.
-        if let Some(request_id) = ctx.data_opt::<Caller>().and_then(|c| c.request_id.clone()) {
-            for error in &mut response.errors {
-                let internal = error
-                    .extensions
-                    .as_ref()
-                    .and_then(|e| e.get("code"))
-                    .is_some_and(|code| *code == Value::from("INTERNAL"));
-                if internal && let Some(extensions) = error.extensions.as_mut() {
-                    extensions.set("requestId", request_id.clone());
-                }
-            }
-        }
-        response
-    }
-
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -127,12 +101,9 @@ impl Extension for RequestPhasesExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(classify_validation_error)
-                .collect()
-        })
+        next.run(ctx)
+            .await
+            .map_err(|errors| errors.into_iter().map(classify_validation_error).collect())
     }
 
     async fn execute(
@@ -144,6 +115,20 @@ impl Extension for RequestPhasesExtension {
         if let Some(marker) = ctx.data_opt::<ExecutionMarker>() {
             marker.0.store(true, Ordering::Release);
         }
-        next.run(ctx, operation_name).await
+        let mut response = next.run(ctx, operation_name).await;
+        // INTERNAL errors show only a request id; the cause is in the server log under it.
+        if let Some(request_id) = ctx.data_opt::<Caller>().and_then(|c| c.request_id.clone()) {
+            for error in &mut response.errors {
+                let internal = error
+                    .extensions
+                    .as_ref()
+                    .and_then(|e| e.get("code"))
+                    .is_some_and(|code| *code == Value::from("INTERNAL"));
+                if internal && let Some(extensions) = error.extensions.as_mut() {
+                    extensions.set("requestId", request_id.clone());
+                }
+            }
+        }
+        response
     }
 }

@@ -9,8 +9,8 @@ use super::logs::{LogEntry, log_connection};
 use super::projects::{Project, ProjectLoader};
 use super::{app, caller};
 use crate::domain::integrations::{
-    self as domain, CachePolicy, CreateIntegrationInput, IntegrationFilter, RateLimit,
-    RetryPolicy, UpdateIntegrationInput,
+    self as domain, CachePolicy, CreateIntegrationInput, IntegrationFilter, RateLimit, RetryPolicy,
+    UpdateIntegrationInput,
 };
 use crate::domain::logs::LogLevel;
 use crate::domain::{AuthKind, Category, IntegrationStatus, Protocol};
@@ -32,7 +32,9 @@ impl Integration {
         let project = loader
             .load_one(self.0.project_id.clone())
             .await?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("integration without its project")))?;
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("integration without its project"))
+            })?;
         Ok(Project(project))
     }
     async fn name(&self) -> &str {
@@ -121,10 +123,16 @@ impl Integration {
 #[derive(Default)]
 pub struct IntegrationQuery;
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "GraphQL field arguments are flat by contract"
+)]
 #[Object]
 impl IntegrationQuery {
     /// Integrations the caller can see, optionally of one project, filtered.
-    #[graphql(complexity = "first.or(last).unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1"
+    )]
     async fn integrations(
         &self,
         ctx: &Context<'_>,
@@ -135,7 +143,13 @@ impl IntegrationQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<IdConnection<Integration>> {
-        let request = PageArgs { first, after, last, before }.request(IdKind::Integration)?;
+        let request = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .request(IdKind::Integration)?;
         let page = domain::list(
             &app(ctx).store,
             caller(ctx)?,
@@ -179,7 +193,9 @@ impl IntegrationMutation {
         input: CreateIntegrationInput,
     ) -> ApiResult<IntegrationPayload> {
         let integration = domain::create(app(ctx), caller(ctx)?, input).await?;
-        Ok(IntegrationPayload { integration: Integration(integration) })
+        Ok(IntegrationPayload {
+            integration: Integration(integration),
+        })
     }
 
     /// Changes some fields of an integration (EDITOR); omitted fields stay as they are.
@@ -189,13 +205,17 @@ impl IntegrationMutation {
         input: UpdateIntegrationInput,
     ) -> ApiResult<IntegrationPayload> {
         let integration = domain::update(app(ctx), caller(ctx)?, input).await?;
-        Ok(IntegrationPayload { integration: Integration(integration) })
+        Ok(IntegrationPayload {
+            integration: Integration(integration),
+        })
     }
 
     /// Deletes an integration (EDITOR).
     async fn delete_integration(&self, ctx: &Context<'_>, id: ID) -> ApiResult<DeletePayload> {
         let deleted = domain::delete(app(ctx), caller(ctx)?, &id).await?;
-        Ok(DeletePayload { deleted_id: ID(deleted.id) })
+        Ok(DeletePayload {
+            deleted_id: ID(deleted.id),
+        })
     }
 
     /// Turns calls through an integration on or off (EDITOR).
@@ -206,6 +226,8 @@ impl IntegrationMutation {
         enabled: bool,
     ) -> ApiResult<IntegrationPayload> {
         let integration = domain::set_enabled(app(ctx), caller(ctx)?, &id, enabled).await?;
-        Ok(IntegrationPayload { integration: Integration(integration) })
+        Ok(IntegrationPayload {
+            integration: Integration(integration),
+        })
     }
 }

@@ -33,11 +33,16 @@ impl LogEntry {
     }
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Project>> {
         let loader = ctx.data_unchecked::<DataLoader<ProjectLoader>>();
-        Ok(loader.load_one(self.0.project_id.clone()).await?.map(Project))
+        Ok(loader
+            .load_one(self.0.project_id.clone())
+            .await?
+            .map(Project))
     }
     /// The integration it is about; null for project-level entries or once deleted.
     async fn integration(&self, ctx: &Context<'_>) -> ApiResult<Option<Integration>> {
-        let Some(id) = &self.0.integration_id else { return Ok(None) };
+        let Some(id) = &self.0.integration_id else {
+            return Ok(None);
+        };
         let loader = ctx.data_unchecked::<DataLoader<IntegrationLoader>>();
         Ok(loader.load_one(id.clone()).await?.map(Integration))
     }
@@ -121,7 +126,11 @@ pub(crate) async fn log_connection(
         .map(domain::LogEntry::from_row)
         .collect::<Result<Vec<_>, _>>()
         .map_err(AppError::from)?;
-    let page = crate::store::Page { rows, has_more: page.has_more, total: page.total };
+    let page = crate::store::Page {
+        rows,
+        has_more: page.has_more,
+        total: page.total,
+    };
     Ok(connection(page, &request, |e| e.id.clone(), LogEntry))
 }
 
@@ -180,13 +189,17 @@ impl LogSubscription {
         Ok(BroadcastStream::new(receiver).filter_map(move |event| {
             let item = match event {
                 Ok(event) => match &*event {
-                    BusEvent::Log(entry) if matches(&query, entry) => Some(Ok(LogEntry(entry.clone()))),
+                    BusEvent::Log(entry) if matches(&query, entry) => {
+                        Some(Ok(LogEntry(entry.clone())))
+                    }
                     BusEvent::Log(_) => None,
                 },
-                Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(async_graphql::Error::new(format!(
-                    "this subscriber fell behind; {missed} events were skipped"
-                ))
-                .extend_with(|_, e| e.set("code", "LAGGED")))),
+                Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                    Some(Err(async_graphql::Error::new(format!(
+                        "this subscriber fell behind; {missed} events were skipped"
+                    ))
+                    .extend_with(|_, e| e.set("code", "LAGGED"))))
+                }
             };
             futures_util::future::ready(item)
         }))

@@ -47,8 +47,12 @@ pub struct Subscription(logs::LogSubscription);
 pub type PatchbaySchema = Schema<Query, Mutation, Subscription>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .extension(RequestPhases)
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .extension(RequestPhases)
 }
 
 /// The schema with the application's limits and data.

@@ -29,7 +29,9 @@ impl NodeQuery {
         let store = &app(ctx).store;
         let caller = caller(ctx)?;
         let node = match IdKind::of(&id) {
-            Some(IdKind::Project) => Node::Project(Project(projects::get(store, caller, &id).await?)),
+            Some(IdKind::Project) => {
+                Node::Project(Project(projects::get(store, caller, &id).await?))
+            }
             Some(IdKind::Integration) => {
                 Node::Integration(Integration(integrations::get(store, caller, &id).await?))
             }

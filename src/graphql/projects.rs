@@ -41,7 +41,9 @@ impl Project {
     }
 
     /// The project's integrations.
-    #[graphql(complexity = "first.or(last).unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1"
+    )]
     async fn integrations(
         &self,
         ctx: &Context<'_>,
@@ -51,7 +53,13 @@ impl Project {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<IdConnection<Integration>> {
-        let request = PageArgs { first, after, last, before }.request(IdKind::Integration)?;
+        let request = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .request(IdKind::Integration)?;
         let page = integration_domain::list(
             &app(ctx).store,
             caller(ctx)?,
@@ -88,7 +96,9 @@ pub struct ProjectQuery;
 #[Object]
 impl ProjectQuery {
     /// Projects the caller can see (a project-scoped token sees its own).
-    #[graphql(complexity = "first.or(last).unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1"
+    )]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -97,7 +107,13 @@ impl ProjectQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<IdConnection<Project>> {
-        let request = PageArgs { first, after, last, before }.request(IdKind::Project)?;
+        let request = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .request(IdKind::Project)?;
         let page = domain::list(&app(ctx).store, caller(ctx)?, &request).await?;
         Ok(connection(page, &request, |p| p.id.clone(), Project))
     }
@@ -121,8 +137,14 @@ pub struct ProjectMutation;
 #[Object]
 impl ProjectMutation {
     /// Creates a project (EDITOR or ADMIN, not project-scoped).
-    async fn create_project(&self, ctx: &Context<'_>, input: CreateProjectInput) -> ApiResult<ProjectPayload> {
+    async fn create_project(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProjectInput,
+    ) -> ApiResult<ProjectPayload> {
         let project = domain::create(app(ctx), caller(ctx)?, input).await?;
-        Ok(ProjectPayload { project: Project(project) })
+        Ok(ProjectPayload {
+            project: Project(project),
+        })
     }
 }

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::projects::Project;
 use super::{app, caller};
-use crate::error::ApiResult;
 use crate::domain::access::Role;
 use crate::domain::{projects, tokens};
+use crate::error::ApiResult;
 
 /// The caller's identity.
 pub struct Viewer;
@@ -28,7 +28,9 @@ impl Viewer {
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Project>> {
         let caller = caller(ctx)?;
         match &caller.principal.project_id {
-            Some(id) => Ok(Some(Project(projects::get(&app(ctx).store, caller, id).await?))),
+            Some(id) => Ok(Some(Project(
+                projects::get(&app(ctx).store, caller, id).await?,
+            ))),
             None => Ok(None),
         }
     }
@@ -108,7 +110,11 @@ pub struct TokenMutation;
 #[Object]
 impl TokenMutation {
     /// Creates an API token (ADMIN).
-    async fn create_api_token(&self, ctx: &Context<'_>, input: CreateApiTokenInput) -> ApiResult<CreateApiTokenPayload> {
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiTokenInput,
+    ) -> ApiResult<CreateApiTokenPayload> {
         let app = app(ctx);
         let issued = tokens::create(
             &app.store,
@@ -125,10 +131,16 @@ impl TokenMutation {
     }
 
     /// Revokes an API token at once (ADMIN).
-    async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> ApiResult<RevokeApiTokenPayload> {
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<RevokeApiTokenPayload> {
         let app = app(ctx);
         let token = tokens::revoke(&app.store, caller(ctx)?, &id).await?;
         app.auth.forget_all();
-        Ok(RevokeApiTokenPayload { token: ApiToken(token) })
+        Ok(RevokeApiTokenPayload {
+            token: ApiToken(token),
+        })
     }
 }

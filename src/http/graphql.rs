@@ -3,8 +3,6 @@
 //! execution (under `application/graphql-response+json`), no `data` entry on such
 //! failures, 415 for a POST without a JSON content type, 405 for mutations over GET.
 
-
-
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -38,12 +36,14 @@ impl RequestFailure {
     }
 
     fn with_header(mut self, name: http::HeaderName, value: &'static str) -> Self {
-        self.extra_headers.push((name, HeaderValue::from_static(value)));
+        self.extra_headers
+            .push((name, HeaderValue::from_static(value)));
         self
     }
 
     pub(super) fn respond(self, media: ResponseMedia) -> Response {
-        let body = json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] });
+        let body =
+            json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] });
         let mut response = json_response(self.status, media, &body);
         response.headers_mut().extend(self.extra_headers);
         response
@@ -52,7 +52,12 @@ impl RequestFailure {
 
 fn json_response(status: StatusCode, media: ResponseMedia, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    (status, [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))], bytes).into_response()
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+        bytes,
+    )
+        .into_response()
 }
 
 fn not_acceptable() -> Response {
@@ -65,7 +70,10 @@ fn not_acceptable() -> Response {
 }
 
 /// Resolves the caller from `Authorization: Bearer …`.
-pub(super) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, RequestFailure> {
+pub(super) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Caller, RequestFailure> {
     let unauthenticated = |message: &str| {
         RequestFailure::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
             .with_header(WWW_AUTHENTICATE, "Bearer")
@@ -74,7 +82,8 @@ pub(super) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Resul
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| unauthenticated("send an API token as `Authorization: Bearer <token>`"))?;
-    let token = bearer_token(header).ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+    let token = bearer_token(header)
+        .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
     match state.app.auth.authenticate(token).await {
         Ok(principal) => Ok(Caller {
             principal,
@@ -95,7 +104,10 @@ pub(super) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Resul
 /// The token of a `Bearer` credential (scheme matched case-insensitively).
 pub(super) fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// The parts of a GraphQL-over-HTTP request.
@@ -162,7 +174,9 @@ fn params_from_query_string(raw: Option<&str>) -> Result<Params, RequestFailure>
             None => Ok(None),
             Some(Ok(value @ Value::Object(_))) => Ok(Some(value)),
             Some(Ok(Value::Null)) => Ok(None),
-            Some(_) => Err(bad_request(format!("`{key}` must be a JSON-encoded object"))),
+            Some(_) => Err(bad_request(format!(
+                "`{key}` must be a JSON-encoded object"
+            ))),
         }
     };
     Ok(Params {
@@ -179,25 +193,39 @@ fn operation_type(query: &str, operation_name: Option<&str>) -> Option<Operation
     match (&document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
         _ => None,
     }
 }
 
 /// POST /graphql.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let Some(media) = negotiate::response_media(&headers) else {
         return not_acceptable();
     };
     match negotiate::check_json_content_type(&headers) {
         Ok(()) => {}
         Err(ContentTypeProblem::Missing) => {
-            return RequestFailure::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", "send the request as Content-Type: application/json")
-                .respond(media);
+            return RequestFailure::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "BAD_REQUEST",
+                "send the request as Content-Type: application/json",
+            )
+            .respond(media);
         }
         Err(ContentTypeProblem::Unsupported) => {
-            return RequestFailure::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", "unsupported Content-Type; use application/json")
-                .respond(media);
+            return RequestFailure::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "BAD_REQUEST",
+                "unsupported Content-Type; use application/json",
+            )
+            .respond(media);
         }
     }
     let caller = match authenticate(&state, &headers).await {
@@ -210,7 +238,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Resul
             return RequestFailure::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PAYLOAD_TOO_LARGE",
-                format!("the request body exceeds {} bytes", state.app.config.max_body_bytes),
+                format!(
+                    "the request body exceeds {} bytes",
+                    state.app.config.max_body_bytes
+                ),
             )
             .respond(media);
         }
@@ -218,7 +249,9 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Resul
     };
     let params = match serde_json::from_slice::<Value>(&body) {
         Ok(json) => params_from_json(json),
-        Err(e) => Err(bad_request(format!("the request body is not valid JSON: {e}"))),
+        Err(e) => Err(bad_request(format!(
+            "the request body is not valid JSON: {e}"
+        ))),
     };
     match params {
         Ok(params) => execute(&state, caller, params, media, false).await,
@@ -227,7 +260,11 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Resul
 }
 
 /// GET /graphql with a `query` parameter (queries only).
-pub(super) async fn get(state: &AppState, headers: &HeaderMap, raw_query: Option<&str>) -> Response {
+pub(super) async fn get(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+) -> Response {
     let Some(media) = negotiate::response_media(headers) else {
         return not_acceptable();
     };
@@ -241,14 +278,24 @@ pub(super) async fn get(state: &AppState, headers: &HeaderMap, raw_query: Option
     }
 }
 
-async fn execute(state: &AppState, caller: Caller, params: Params, media: ResponseMedia, via_get: bool) -> Response {
+async fn execute(
+    state: &AppState,
+    caller: Caller,
+    params: Params,
+    media: ResponseMedia,
+    via_get: bool,
+) -> Response {
     // Only GET needs the operation type up front (and POST subscriptions, which are rare).
     if via_get || params.query.contains("subscription") {
         match operation_type(&params.query, params.operation_name.as_deref()) {
             Some(OperationType::Mutation) if via_get => {
-                return RequestFailure::new(StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations must be sent with POST")
-                    .with_header(ALLOW, "POST")
-                    .respond(media);
+                return RequestFailure::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "BAD_REQUEST",
+                    "mutations must be sent with POST",
+                )
+                .with_header(ALLOW, "POST")
+                .respond(media);
             }
             Some(OperationType::Subscription) => {
                 return bad_request("subscriptions run over a WebSocket on this path (graphql-transport-ws or graphql-ws)")
@@ -279,9 +326,21 @@ async fn execute(state: &AppState, caller: Caller, params: Params, media: Respon
     let status = if marker.started() {
         StatusCode::OK
     } else {
-        // A request error: the specification forbids a `data` entry.
+        // A request error: the specification forbids a `data` entry. Errors raised
+        // outside the extension's hooks (e.g. an ambiguous operation) get their code here.
         if let Value::Object(map) = &mut body {
             map.remove("data");
+            for error in map
+                .get_mut("errors")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                let extensions = &mut error["extensions"];
+                if extensions.get("code").is_none() {
+                    extensions["code"] = json!("GRAPHQL_VALIDATION_FAILED");
+                }
+            }
         }
         match media {
             ResponseMedia::GraphqlResponseJson => StatusCode::BAD_REQUEST,
@@ -291,7 +350,6 @@ async fn execute(state: &AppState, caller: Caller, params: Params, media: Respon
     json_response(status, media, &body)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,7 +357,10 @@ mod tests {
     #[test]
     fn post_bodies_must_be_well_formed() {
         assert!(params_from_json(json!({"query": "{ viewer { name } }"})).is_ok());
-        assert!(params_from_json(json!({"query": "{ a }", "variables": null, "operationName": null})).is_ok());
+        assert!(
+            params_from_json(json!({"query": "{ a }", "variables": null, "operationName": null}))
+                .is_ok()
+        );
         for bad in [
             json!([{"query": "{ a }"}]),
             json!("{ a }"),
@@ -323,8 +384,14 @@ mod tests {
 
     #[test]
     fn operation_types_are_found() {
-        assert_eq!(operation_type("mutation { a }", None), Some(OperationType::Mutation));
-        assert_eq!(operation_type("query A { a } mutation B { b }", Some("B")), Some(OperationType::Mutation));
+        assert_eq!(
+            operation_type("mutation { a }", None),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(
+            operation_type("query A { a } mutation B { b }", Some("B")),
+            Some(OperationType::Mutation)
+        );
         assert_eq!(operation_type("{ a }", None), Some(OperationType::Query));
         assert_eq!(operation_type("{", None), None);
     }

@@ -28,6 +28,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         "status": if ready { "ready" } else { "unavailable" },
         "checks": { "store": store_ok, "migrations": migrations_ok },
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }

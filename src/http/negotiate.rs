@@ -15,7 +15,9 @@ pub enum ResponseMedia {
 impl ResponseMedia {
     pub fn content_type(self) -> &'static str {
         match self {
-            ResponseMedia::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            ResponseMedia::GraphqlResponseJson => {
+                "application/graphql-response+json; charset=utf-8"
+            }
             ResponseMedia::Json => "application/json; charset=utf-8",
         }
     }
@@ -39,7 +41,9 @@ pub fn response_media(headers: &HeaderMap) -> Option<ResponseMedia> {
         let mut quality = 1.0_f32;
         let mut charset_ok = true;
         for param in parts {
-            let Some((key, value)) = param.split_once('=') else { continue };
+            let Some((key, value)) = param.split_once('=') else {
+                continue;
+            };
             let value = value.trim().trim_matches('"');
             match key.trim().to_ascii_lowercase().as_str() {
                 "q" => quality = value.parse().unwrap_or(0.0),
@@ -57,7 +61,8 @@ pub fn response_media(headers: &HeaderMap) -> Option<ResponseMedia> {
             "application/*" | "*/*" => (1, ResponseMedia::Json),
             _ => continue,
         };
-        let better = best.is_none_or(|(q, rank, _)| quality > q || (quality == q && candidate.0 > rank));
+        let better =
+            best.is_none_or(|(q, rank, _)| quality > q || (quality == q && candidate.0 > rank));
         if better {
             best = Some((quality, candidate.0, candidate.1));
         }
@@ -77,7 +82,9 @@ pub fn check_json_content_type(headers: &HeaderMap) -> Result<(), ContentTypePro
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return Err(ContentTypeProblem::Missing);
     };
-    let value = value.to_str().map_err(|_| ContentTypeProblem::Unsupported)?;
+    let value = value
+        .to_str()
+        .map_err(|_| ContentTypeProblem::Unsupported)?;
     let mime: mime::Mime = value.parse().map_err(|_| ContentTypeProblem::Unsupported)?;
     let charset_ok = mime
         .get_param(mime::CHARSET)
@@ -102,7 +109,10 @@ mod tests {
     #[test]
     fn negotiation_follows_the_accept_header() {
         assert_eq!(response_media(&HeaderMap::new()), Some(ResponseMedia::Json));
-        assert_eq!(accept("application/graphql-response+json"), Some(ResponseMedia::GraphqlResponseJson));
+        assert_eq!(
+            accept("application/graphql-response+json"),
+            Some(ResponseMedia::GraphqlResponseJson)
+        );
         assert_eq!(accept("application/json"), Some(ResponseMedia::Json));
         assert_eq!(
             accept("application/json, application/graphql-response+json"),
@@ -121,10 +131,19 @@ mod tests {
     #[test]
     fn post_needs_json_content() {
         let mut headers = HeaderMap::new();
-        assert_eq!(check_json_content_type(&headers), Err(ContentTypeProblem::Missing));
-        headers.insert(CONTENT_TYPE, "application/json; charset=utf-8".parse().unwrap());
+        assert_eq!(
+            check_json_content_type(&headers),
+            Err(ContentTypeProblem::Missing)
+        );
+        headers.insert(
+            CONTENT_TYPE,
+            "application/json; charset=utf-8".parse().unwrap(),
+        );
         assert_eq!(check_json_content_type(&headers), Ok(()));
         headers.insert(CONTENT_TYPE, "text/plain".parse().unwrap());
-        assert_eq!(check_json_content_type(&headers), Err(ContentTypeProblem::Unsupported));
+        assert_eq!(
+            check_json_content_type(&headers),
+            Err(ContentTypeProblem::Unsupported)
+        );
     }
 }

@@ -10,7 +10,9 @@
 use std::str::FromStr;
 
 use async_graphql::Data;
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket as GraphqlWebSocket, WebSocketProtocols, WsMessage};
+use async_graphql::http::{
+    ALL_WEBSOCKET_PROTOCOLS, WebSocket as GraphqlWebSocket, WebSocketProtocols, WsMessage,
+};
 use axum::extract::FromRequestParts;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
@@ -32,7 +34,11 @@ pub(super) async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
         .headers
         .get(SEC_WEBSOCKET_PROTOCOL)
         .and_then(|v| v.to_str().ok())
-        .and_then(|offered| offered.split(',').find_map(|p| WebSocketProtocols::from_str(p.trim()).ok()));
+        .and_then(|offered| {
+            offered
+                .split(',')
+                .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
+        });
     let Some(protocol) = protocol else {
         return (
             StatusCode::BAD_REQUEST,
@@ -92,7 +98,10 @@ async fn serve(
     let on_init = move |payload: serde_json::Value| async move {
         let caller = match token_from_payload(&payload) {
             Some(token) => match app.auth.authenticate(&token).await {
-                Ok(principal) => Some(Caller { principal, request_id }),
+                Ok(principal) => Some(Caller {
+                    principal,
+                    request_id,
+                }),
                 Err(_) => None,
             },
             None => header_caller,
@@ -111,8 +120,15 @@ async fn serve(
         .map(|message| match message {
             WsMessage::Text(text) => Message::Text(text.into()),
             WsMessage::Close(code, reason) => {
-                let code = if reason == FORBIDDEN_REASON { CLOSE_FORBIDDEN } else { code };
-                Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+                let code = if reason == FORBIDDEN_REASON {
+                    CLOSE_FORBIDDEN
+                } else {
+                    code
+                };
+                Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }))
             }
         });
     futures_util::pin_mut!(outgoing);
@@ -130,9 +146,18 @@ mod tests {
 
     #[test]
     fn tokens_are_found_in_init_payloads() {
-        assert_eq!(token_from_payload(&json!({"Authorization": "Bearer abc"})).as_deref(), Some("abc"));
-        assert_eq!(token_from_payload(&json!({"authorization": "bearer abc"})).as_deref(), Some("abc"));
-        assert_eq!(token_from_payload(&json!({"token": "abc"})).as_deref(), Some("abc"));
+        assert_eq!(
+            token_from_payload(&json!({"Authorization": "Bearer abc"})).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            token_from_payload(&json!({"authorization": "bearer abc"})).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            token_from_payload(&json!({"token": "abc"})).as_deref(),
+            Some("abc")
+        );
         assert_eq!(token_from_payload(&json!({"other": "abc"})), None);
         assert_eq!(token_from_payload(&json!(null)), None);
     }

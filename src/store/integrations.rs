@@ -24,7 +24,9 @@ diesel::define_sql_function! {
     fn lower_nullable(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 
-#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable, diesel::AsChangeset)]
+#[derive(
+    Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable, diesel::AsChangeset,
+)]
 #[diesel(table_name = integrations)]
 #[diesel(treat_none_as_null = true)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
@@ -70,7 +72,10 @@ pub struct IntegrationQuery {
 pub async fn insert(store: &Store, row: &IntegrationRow, journal: &Journal) -> StoreResult<()> {
     with_write!(store, |conn| {
         conn.transaction::<_, StoreError, _>(async |conn| {
-            diesel::insert_into(integrations::table).values(row).execute(&mut *conn).await?;
+            diesel::insert_into(integrations::table)
+                .values(row)
+                .execute(&mut *conn)
+                .await?;
             write_journal!(conn, journal);
             Ok(())
         })

@@ -31,7 +31,11 @@ pub struct LogQuery {
 }
 
 /// Lists log entries, oldest first.
-pub async fn page(store: &Store, query: &LogQuery, request: &PageRequest) -> StoreResult<Page<LogRow>> {
+pub async fn page(
+    store: &Store,
+    query: &LogQuery,
+    request: &PageRequest,
+) -> StoreResult<Page<LogRow>> {
     macro_rules! filtered {
         () => {{
             let mut q = logs::table.into_boxed();
@@ -59,7 +63,11 @@ pub async fn page(store: &Store, query: &LogQuery, request: &PageRequest) -> Sto
 
 /// Deletes entries beyond `keep_per_integration` (newest kept) and older than `older_than`.
 /// Returns how many rows went.
-pub async fn prune(store: &Store, keep_per_integration: i64, older_than: NaiveDateTime) -> StoreResult<usize> {
+pub async fn prune(
+    store: &Store,
+    keep_per_integration: i64,
+    older_than: NaiveDateTime,
+) -> StoreResult<usize> {
     let crowded: Vec<Option<String>> = with_read!(store, |conn| {
         logs::table
             .group_by(logs::integration_id)
@@ -83,7 +91,13 @@ pub async fn prune(store: &Store, keep_per_integration: i64, older_than: NaiveDa
                 .first(conn)
                 .await
                 .map(Some)
-                .or_else(|e| if e == diesel::result::Error::NotFound { Ok(None) } else { Err(e) })?;
+                .or_else(|e| {
+                    if e == diesel::result::Error::NotFound {
+                        Ok(None)
+                    } else {
+                        Err(e)
+                    }
+                })?;
             if let Some(boundary) = boundary {
                 removed += diesel::delete(
                     logs::table

@@ -168,7 +168,10 @@ pub async fn connect_pg(url: &str) -> StoreResult<AsyncPgConnection> {
 
 /// Removes the URL's password from a driver message, in case it echoes it.
 fn scrub(message: &str, url: &str) -> String {
-    match url::Url::parse(url).ok().and_then(|u| u.password().map(str::to_owned)) {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.password().map(str::to_owned))
+    {
         Some(password) if !password.is_empty() => message.replace(&password, "***"),
         _ => message.to_owned(),
     }

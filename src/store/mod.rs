@@ -45,7 +45,10 @@ pub enum StoreError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("stored value of {column} is not valid: {message}")]
-    Corrupt { column: &'static str, message: String },
+    Corrupt {
+        column: &'static str,
+        message: String,
+    },
     #[error("{0}")]
     Setup(String),
 }
@@ -101,7 +104,8 @@ impl DatabaseTarget {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
                 return Err(StoreError::Setup(
-                    "DATABASE_URL `sqlite:` needs a file path, e.g. sqlite://./data/patchbay.db".into(),
+                    "DATABASE_URL `sqlite:` needs a file path, e.g. sqlite://./data/patchbay.db"
+                        .into(),
                 ));
             }
             return Ok(DatabaseTarget::Sqlite(PathBuf::from(path)));
@@ -296,7 +300,11 @@ macro_rules! __with_conn {
                 $body
             }
             $crate::store::Pools::Sqlite(sqlite) => {
-                let mut guard = sqlite.$mode().get().await.map_err($crate::store::StoreError::pool)?;
+                let mut guard = sqlite
+                    .$mode()
+                    .get()
+                    .await
+                    .map_err($crate::store::StoreError::pool)?;
                 let $conn: &mut $crate::store::SqliteConn = &mut guard;
                 $body
             }

@@ -5,7 +5,10 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::projects;
-use super::{Journal, Page, PageRequest, Store, StoreError, StoreResult, paged, with_read, with_write, write_journal};
+use super::{
+    Journal, Page, PageRequest, Store, StoreError, StoreResult, paged, with_read, with_write,
+    write_journal,
+};
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = projects)]
@@ -23,7 +26,10 @@ pub struct ProjectRow {
 pub async fn insert(store: &Store, row: &ProjectRow, journal: &Journal) -> StoreResult<()> {
     with_write!(store, |conn| {
         conn.transaction::<_, StoreError, _>(async |conn| {
-            diesel::insert_into(projects::table).values(row).execute(&mut *conn).await?;
+            diesel::insert_into(projects::table)
+                .values(row)
+                .execute(&mut *conn)
+                .await?;
             write_journal!(conn, journal);
             Ok(())
         })
@@ -54,7 +60,11 @@ pub async fn get_many(store: &Store, ids: &[String]) -> StoreResult<Vec<ProjectR
 }
 
 /// Lists projects, optionally only the given ones (a project-scoped caller).
-pub async fn page(store: &Store, only: Option<&str>, request: &PageRequest) -> StoreResult<Page<ProjectRow>> {
+pub async fn page(
+    store: &Store,
+    only: Option<&str>,
+    request: &PageRequest,
+) -> StoreResult<Page<ProjectRow>> {
     macro_rules! filtered {
         () => {{
             let mut q = projects::table.into_boxed();

@@ -24,7 +24,10 @@ pub struct TokenRow {
 pub async fn insert(store: &Store, row: &TokenRow, journal: &Journal) -> StoreResult<()> {
     with_write!(store, |conn| {
         conn.transaction::<_, StoreError, _>(async |conn| {
-            diesel::insert_into(api_tokens::table).values(row).execute(&mut *conn).await?;
+            diesel::insert_into(api_tokens::table)
+                .values(row)
+                .execute(&mut *conn)
+                .await?;
             write_journal!(conn, journal);
             Ok(())
         })
@@ -40,7 +43,10 @@ pub async fn insert_if_none(store: &Store, row: &TokenRow, journal: &Journal) ->
             if existing > 0 {
                 return Ok(false);
             }
-            diesel::insert_into(api_tokens::table).values(row).execute(&mut *conn).await?;
+            diesel::insert_into(api_tokens::table)
+                .values(row)
+                .execute(&mut *conn)
+                .await?;
             write_journal!(conn, journal);
             Ok(true)
         })
@@ -83,7 +89,12 @@ pub async fn list(store: &Store) -> StoreResult<Vec<TokenRow>> {
 }
 
 /// Marks a token revoked; false when it does not exist or already was.
-pub async fn revoke(store: &Store, id: &str, at: NaiveDateTime, journal: &Journal) -> StoreResult<bool> {
+pub async fn revoke(
+    store: &Store,
+    id: &str,
+    at: NaiveDateTime,
+    journal: &Journal,
+) -> StoreResult<bool> {
     with_write!(store, |conn| {
         conn.transaction::<_, StoreError, _>(async |conn| {
             let changed = diesel::update(

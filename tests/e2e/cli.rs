@@ -51,10 +51,26 @@ fn migrate_applies_and_reverts() {
 fn bad_settings_fail_clearly_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &str); 4] = [
-        (&["--database-url", "mysql://x", "migrate"], "DATABASE_URL must start with"),
-        (&["--database-url", "postgres://", "migrate"], "DATABASE_URL"),
-        (&["--database-url", "postgres://nobody:hunter2@127.0.0.1:1/db", "migrate"], "cannot connect to PostgreSQL"),
-        (&["--data-dir", "/dev/null/patchbay", "migrate"], "cannot create the data directory"),
+        (
+            &["--database-url", "mysql://x", "migrate"],
+            "DATABASE_URL must start with",
+        ),
+        (
+            &["--database-url", "postgres://", "migrate"],
+            "DATABASE_URL",
+        ),
+        (
+            &[
+                "--database-url",
+                "postgres://nobody:hunter2@127.0.0.1:1/db",
+                "migrate",
+            ],
+            "cannot connect to PostgreSQL",
+        ),
+        (
+            &["--data-dir", "/dev/null/patchbay", "migrate"],
+            "cannot create the data directory",
+        ),
     ];
     for (args, expected) in cases {
         let output = patchbay(args, dir.path());
@@ -62,7 +78,10 @@ fn bad_settings_fail_clearly_without_a_panic() {
         let err = stderr(&output);
         assert!(err.contains(expected), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert!(!err.contains("hunter2"), "the password never appears: {err}");
+        assert!(
+            !err.contains("hunter2"),
+            "the password never appears: {err}"
+        );
     }
 }
 
@@ -74,24 +93,62 @@ async fn tokens_are_managed_from_the_command_line() {
         crate::support::TestStore::Postgres(_) => unreachable!(),
     };
     let project = server.create_project("Acme").await;
-    let output = patchbay(&["token", "create", "--role", "viewer", "--project", &project, "--name", "dashboard"], &dir);
+    let output = patchbay(
+        &[
+            "token",
+            "create",
+            "--role",
+            "viewer",
+            "--project",
+            &project,
+            "--name",
+            "dashboard",
+        ],
+        &dir,
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let secret = stdout(&output).trim().to_owned();
     assert!(secret.starts_with("pbk_"));
-    let data = server.ok(&secret, "{ viewer { name role project { id } } }", json!({})).await;
-    assert_eq!(data["viewer"], json!({ "name": "dashboard", "role": "VIEWER", "project": { "id": project } }));
+    let data = server
+        .ok(
+            &secret,
+            "{ viewer { name role project { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["viewer"],
+        json!({ "name": "dashboard", "role": "VIEWER", "project": { "id": project } })
+    );
 
     let output = patchbay(&["token", "list"], &dir);
     let listing = stdout(&output);
     assert!(listing.contains("dashboard") && listing.contains("bootstrap admin"));
     assert!(!listing.contains(&secret), "secrets are never listed");
-    let id = listing.lines().find(|l| l.contains("dashboard")).unwrap().split_whitespace().next().unwrap().to_owned();
+    let id = listing
+        .lines()
+        .find(|l| l.contains("dashboard"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
     let output = patchbay(&["token", "revoke", &id], &dir);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&patchbay(&["token", "list"], &dir)).contains("revoked"));
     let output = patchbay(&["token", "create", "--role", "OWNER"], &dir);
     assert!(!output.status.success());
-    let output = patchbay(&["token", "create", "--role", "ADMIN", "--project", "prj_00000000000000000000000000"], &dir);
+    let output = patchbay(
+        &[
+            "token",
+            "create",
+            "--role",
+            "ADMIN",
+            "--project",
+            "prj_00000000000000000000000000",
+        ],
+        &dir,
+    );
     assert!(!output.status.success());
     assert!(stderr(&output).contains("not found"));
     server.stop().await;

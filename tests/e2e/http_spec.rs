@@ -12,7 +12,10 @@ async fn server() -> TestServer {
 }
 
 fn content_type(response: &reqwest::Response) -> String {
-    response.headers()[CONTENT_TYPE].to_str().unwrap().to_owned()
+    response.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn post(server: &TestServer, accept: Option<&str>, body: &str) -> reqwest::Response {
@@ -36,12 +39,19 @@ async fn responses_follow_the_accepted_media_type() {
         (None, "application/json"),
         (Some("application/json"), "application/json"),
         (Some(GRAPHQL_RESPONSE), GRAPHQL_RESPONSE),
-        (Some("application/json, application/graphql-response+json"), GRAPHQL_RESPONSE),
+        (
+            Some("application/json, application/graphql-response+json"),
+            GRAPHQL_RESPONSE,
+        ),
         (Some("*/*"), "application/json"),
     ] {
         let response = post(&server, accept, ok).await;
         assert_eq!(response.status(), 200);
-        assert!(content_type(&response).starts_with(expected), "{accept:?} -> {}", content_type(&response));
+        assert!(
+            content_type(&response).starts_with(expected),
+            "{accept:?} -> {}",
+            content_type(&response)
+        );
         assert!(response.headers().contains_key("x-request-id"));
     }
     let response = post(&server, Some("text/plain"), ok).await;
@@ -54,11 +64,26 @@ async fn request_errors_have_no_data_and_4xx_under_graphql_response_json() {
     let server = server().await;
     let cases = [
         (r#"{"query":"{ viewer { "}"#, "GRAPHQL_PARSE_FAILED"),
-        (r#"{"query":"{ noSuchField }"}"#, "GRAPHQL_VALIDATION_FAILED"),
-        (r#"{"query":"query($n: Int!) { projects(first: $n) { totalCount } }","variables":{"n":"ten"}}"#, "BAD_USER_INPUT"),
-        (r#"{"query":"query($n: Int!) { projects(first: $n) { totalCount } }"}"#, "BAD_USER_INPUT"),
-        (r#"{"query":"query A { viewer { role } } query B { viewer { name } }"}"#, "GRAPHQL_VALIDATION_FAILED"),
-        (r#"{"query":"query A { viewer { role } }","operationName":"Nope"}"#, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            r#"{"query":"{ noSuchField }"}"#,
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            r#"{"query":"query($n: Int!) { projects(first: $n) { totalCount } }","variables":{"n":"ten"}}"#,
+            "BAD_USER_INPUT",
+        ),
+        (
+            r#"{"query":"query($n: Int!) { projects(first: $n) { totalCount } }"}"#,
+            "BAD_USER_INPUT",
+        ),
+        (
+            r#"{"query":"query A { viewer { role } } query B { viewer { name } }"}"#,
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            r#"{"query":"query A { viewer { role } }","operationName":"Nope"}"#,
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
     ];
     for (body, expected_code) in cases {
         let response = post(&server, Some(GRAPHQL_RESPONSE), body).await;
@@ -74,7 +99,14 @@ async fn request_errors_have_no_data_and_4xx_under_graphql_response_json() {
         assert!(json.get("data").is_none());
     }
     // Requests that are not well-formed are 400 under either media type.
-    for body in ["{not json", "[]", r#"[{"query":"{ viewer { role } }"}]"#, r#"{"query": 3}"#, r#"{"variables":{}}"#, r#"{"query":"{ viewer { role } }","variables":"x"}"#] {
+    for body in [
+        "{not json",
+        "[]",
+        r#"[{"query":"{ viewer { role } }"}]"#,
+        r#"{"query": 3}"#,
+        r#"{"variables":{}}"#,
+        r#"{"query":"{ viewer { role } }","variables":"x"}"#,
+    ] {
         for accept in [GRAPHQL_RESPONSE, "application/json"] {
             let response = post(&server, Some(accept), body).await;
             assert_eq!(response.status(), 400, "{body} as {accept}");
@@ -84,7 +116,12 @@ async fn request_errors_have_no_data_and_4xx_under_graphql_response_json() {
         }
     }
     // A field error is not a request error: 200 with data.
-    let response = post(&server, Some(GRAPHQL_RESPONSE), r#"{"query":"{ project(id: \"prj_00000000000000000000000000\") { id } }"}"#).await;
+    let response = post(
+        &server,
+        Some(GRAPHQL_RESPONSE),
+        r#"{"query":"{ project(id: \"prj_00000000000000000000000000\") { id } }"}"#,
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let json: Value = response.json().await.unwrap();
     assert_eq!(json["data"]["project"], Value::Null);
@@ -101,22 +138,68 @@ async fn content_types_methods_and_limits() {
     .await;
     let url = server.graphql_url();
     // POST without a content type, or with another one.
-    let response = server.http.post(&url).bearer_auth(&server.admin).body(r#"{"query":"{ viewer { role } }"}"#).send().await.unwrap();
+    let response = server
+        .http
+        .post(&url)
+        .bearer_auth(&server.admin)
+        .body(r#"{"query":"{ viewer { role } }"}"#)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 415);
-    let response = server.http.post(&url).bearer_auth(&server.admin).header(CONTENT_TYPE, "text/plain").body("{}").send().await.unwrap();
+    let response = server
+        .http
+        .post(&url)
+        .bearer_auth(&server.admin)
+        .header(CONTENT_TYPE, "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 415);
     // Queries over GET work; mutations over GET are refused with 405 and nothing is written.
-    let response = server.http.get(&url).bearer_auth(&server.admin).query(&[("query", "query($n: Int) { projects(first: $n) { totalCount } }"), ("variables", r#"{"n":1}"#)]).send().await.unwrap();
+    let response = server
+        .http
+        .get(&url)
+        .bearer_auth(&server.admin)
+        .query(&[
+            (
+                "query",
+                "query($n: Int) { projects(first: $n) { totalCount } }",
+            ),
+            ("variables", r#"{"n":1}"#),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let json: Value = response.json().await.unwrap();
     assert_eq!(json["data"]["projects"]["totalCount"], 0);
-    let response = server.http.get(&url).bearer_auth(&server.admin).query(&[("query", "mutation { createProject(input: { name: \"x\" }) { project { id } } }")]).send().await.unwrap();
+    let response = server
+        .http
+        .get(&url)
+        .bearer_auth(&server.admin)
+        .query(&[(
+            "query",
+            "mutation { createProject(input: { name: \"x\" }) { project { id } } }",
+        )])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "POST");
-    let response = server.http.get(&url).bearer_auth(&server.admin).query(&[("query", "{ viewer { role } }"), ("variables", "[1]")]).send().await.unwrap();
+    let response = server
+        .http
+        .get(&url)
+        .bearer_auth(&server.admin)
+        .query(&[("query", "{ viewer { role } }"), ("variables", "[1]")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     // Oversized body.
-    let big = json!({ "query": format!("{{ viewer {{ role }} }} #{}", "x".repeat(8192)) }).to_string();
+    let big =
+        json!({ "query": format!("{{ viewer {{ role }} }} #{}", "x".repeat(8192)) }).to_string();
     let response = post(&server, Some(GRAPHQL_RESPONSE), &big).await;
     assert_eq!(response.status(), 413);
     let json: Value = response.json().await.unwrap();
@@ -127,32 +210,77 @@ async fn content_types_methods_and_limits() {
     assert_eq!(response.status(), 400);
     let json: Value = response.json().await.unwrap();
     assert_eq!(code(&json), "GRAPHQL_VALIDATION_FAILED");
-    assert!(json["errors"][0]["message"].as_str().unwrap().contains("nested too deep"));
+    assert!(
+        json["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested too deep")
+    );
     // Subscriptions are for WebSockets.
-    let response = post(&server, Some(GRAPHQL_RESPONSE), r#"{"query":"subscription { logs { id } }"}"#).await;
+    let response = post(
+        &server,
+        Some(GRAPHQL_RESPONSE),
+        r#"{"query":"subscription { logs { id } }"}"#,
+    )
+    .await;
     assert_eq!(response.status(), 400);
     // A browser gets GraphiQL, without a token; the page knows the login fragment.
-    let response = server.http.get(&url).header(ACCEPT, "text/html,application/xhtml+xml").send().await.unwrap();
+    let response = server
+        .http
+        .get(&url)
+        .header(ACCEPT, "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert!(content_type(&response).starts_with("text/html"));
     let page = response.text().await.unwrap();
     assert!(page.contains("GraphiQL") && page.contains("token="));
     // Probes.
-    let health: Value = server.http.get(format!("{}/healthz", server.url)).send().await.unwrap().json().await.unwrap();
+    let health: Value = server
+        .http
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
-    let ready = server.http.get(format!("{}/readyz", server.url)).send().await.unwrap();
+    let ready = server
+        .http
+        .get(format!("{}/readyz", server.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.unwrap();
-    assert_eq!(ready["checks"], json!({ "store": true, "migrations": true }));
+    assert_eq!(
+        ready["checks"],
+        json!({ "store": true, "migrations": true })
+    );
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn complexity_is_limited() {
-    let server = TestServer::start_with(Backend::Sqlite, |s| s.max_query_complexity = Some(100)).await;
-    let body = server.gql(&server.admin, "{ integrations(first: 500) { edges { node { id name } } } }", json!({})).await;
+    let server =
+        TestServer::start_with(Backend::Sqlite, |s| s.max_query_complexity = Some(100)).await;
+    let body = server
+        .gql(
+            &server.admin,
+            "{ integrations(first: 500) { edges { node { id name } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED");
     assert!(body.get("data").is_none());
-    server.ok(&server.admin, "{ integrations(first: 10) { edges { node { id name } } } }", json!({})).await;
+    server
+        .ok(
+            &server.admin,
+            "{ integrations(first: 10) { edges { node { id name } } } }",
+            json!({}),
+        )
+        .await;
     server.stop().await;
 }

@@ -17,13 +17,21 @@ on_both_backends!(
 const FIELDS: &str = "id name description category protocol status enabled tags baseUrl config headers authKind timeoutMs retryPolicy { maxRetries baseDelayMs maxDelayMs } rateLimit { requestsPerMinute burst } cache { enabled ttlSeconds } createdBy version createdAt updatedAt project { id slug }";
 
 async fn create(server: &TestServer, input: Value) -> Value {
-    let query = format!("mutation($i: CreateIntegrationInput!) {{ createIntegration(input: $i) {{ integration {{ {FIELDS} }} }} }}");
-    server.gql(&server.admin, &query, json!({ "i": input })).await
+    let query = format!(
+        "mutation($i: CreateIntegrationInput!) {{ createIntegration(input: $i) {{ integration {{ {FIELDS} }} }} }}"
+    );
+    server
+        .gql(&server.admin, &query, json!({ "i": input }))
+        .await
 }
 
 async fn update(server: &TestServer, input: Value) -> Value {
-    let query = format!("mutation($i: UpdateIntegrationInput!) {{ updateIntegration(input: $i) {{ integration {{ {FIELDS} }} }} }}");
-    server.gql(&server.admin, &query, json!({ "i": input })).await
+    let query = format!(
+        "mutation($i: UpdateIntegrationInput!) {{ updateIntegration(input: $i) {{ integration {{ {FIELDS} }} }} }}"
+    );
+    server
+        .gql(&server.admin, &query, json!({ "i": input }))
+        .await
 }
 
 async fn integrations_round_trip_every_field(backend: Backend) {
@@ -48,24 +56,44 @@ async fn integrations_round_trip_every_field(backend: Backend) {
     assert_eq!(created["status"], "MAINTENANCE");
     assert_eq!(created["enabled"], false);
     assert_eq!(created["tags"], json!(["prod", "team:core"]));
-    assert_eq!(created["config"], json!({ "site": "acme", "nested": { "n": 1 } }));
+    assert_eq!(
+        created["config"],
+        json!({ "site": "acme", "nested": { "n": 1 } })
+    );
     assert_eq!(created["headers"], json!({ "x-team": "core" }));
     assert_eq!(created["authKind"], "NONE");
-    assert_eq!(created["retryPolicy"], json!({ "maxRetries": 5, "baseDelayMs": 200, "maxDelayMs": 10000 }));
-    assert_eq!(created["rateLimit"], json!({ "requestsPerMinute": 600, "burst": 60 }));
-    assert_eq!(created["cache"], json!({ "enabled": true, "ttlSeconds": 60 }));
+    assert_eq!(
+        created["retryPolicy"],
+        json!({ "maxRetries": 5, "baseDelayMs": 200, "maxDelayMs": 10000 })
+    );
+    assert_eq!(
+        created["rateLimit"],
+        json!({ "requestsPerMinute": 600, "burst": 60 })
+    );
+    assert_eq!(
+        created["cache"],
+        json!({ "enabled": true, "ttlSeconds": 60 })
+    );
     assert_eq!(created["createdBy"], "bootstrap admin");
     assert_eq!(created["version"], 1);
     assert_eq!(created["project"]["id"], project.as_str());
 
     // Reading it back (by id and through node) gives the same object.
-    let query = format!("query($id: ID!) {{ integration(id: $id) {{ {FIELDS} }} node(id: $id) {{ id ... on Integration {{ name }} }} }}");
-    let data = server.ok(&server.admin, &query, json!({ "id": created["id"] })).await;
+    let query = format!(
+        "query($id: ID!) {{ integration(id: $id) {{ {FIELDS} }} node(id: $id) {{ id ... on Integration {{ name }} }} }}"
+    );
+    let data = server
+        .ok(&server.admin, &query, json!({ "id": created["id"] }))
+        .await;
     assert_eq!(data["integration"], created);
     assert_eq!(data["node"]["name"], "Jira Cloud");
 
     // Defaults.
-    let body = create(&server, json!({ "projectId": project, "name": "Slack", "category": "COMMUNICATION" })).await;
+    let body = create(
+        &server,
+        json!({ "projectId": project, "name": "Slack", "category": "COMMUNICATION" }),
+    )
+    .await;
     let slack = &body["data"]["createIntegration"]["integration"];
     assert_eq!(slack["protocol"], "REST");
     assert_eq!(slack["status"], "ACTIVE");
@@ -95,24 +123,68 @@ async fn partial_updates_change_only_what_is_given(backend: Backend) {
     assert_eq!(after["rateLimit"], Value::Null);
     assert_eq!(after["tags"], json!(["ci"]));
     assert_eq!(after["version"], 2);
-    for unchanged in ["name", "category", "baseUrl", "config", "headers", "createdAt", "createdBy", "retryPolicy"] {
-        assert_eq!(after[unchanged], before[unchanged], "{unchanged} must not change");
+    for unchanged in [
+        "name",
+        "category",
+        "baseUrl",
+        "config",
+        "headers",
+        "createdAt",
+        "createdBy",
+        "retryPolicy",
+    ] {
+        assert_eq!(
+            after[unchanged], before[unchanged],
+            "{unchanged} must not change"
+        );
     }
 
     // A stale expectedVersion is a conflict and changes nothing.
-    let body = update(&server, json!({ "id": id, "name": "Renamed", "expectedVersion": 1 })).await;
+    let body = update(
+        &server,
+        json!({ "id": id, "name": "Renamed", "expectedVersion": 1 }),
+    )
+    .await;
     assert_eq!(code(&body), "CONFLICT");
-    let body = update(&server, json!({ "id": id, "retryPolicy": { "maxRetries": 0 }, "retryPolicy": { "maxRetries": 0 } })).await;
-    assert_eq!(body["data"]["updateIntegration"]["integration"]["name"], "GitHub");
-    assert_eq!(body["data"]["updateIntegration"]["integration"]["retryPolicy"]["maxRetries"], 0);
-    assert_eq!(body["data"]["updateIntegration"]["integration"]["version"], 3);
+    let body = update(
+        &server,
+        json!({ "id": id, "retryPolicy": { "maxRetries": 0 }, "retryPolicy": { "maxRetries": 0 } }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["updateIntegration"]["integration"]["name"],
+        "GitHub"
+    );
+    assert_eq!(
+        body["data"]["updateIntegration"]["integration"]["retryPolicy"]["maxRetries"],
+        0
+    );
+    assert_eq!(
+        body["data"]["updateIntegration"]["integration"]["version"],
+        3
+    );
 
     let data = server
         .ok(&server.admin, "query($id: ID!) { integration(id: $id) { logs { edges { node { message metadata } } } } }", json!({ "id": id }))
         .await;
-    let messages: Vec<_> = data["integration"]["logs"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["message"].as_str().unwrap()).collect();
-    assert_eq!(messages, ["integration created", "integration updated", "integration updated"]);
-    assert_eq!(data["integration"]["logs"]["edges"][1]["node"]["metadata"]["fields"], json!(["description", "tags", "rateLimit"]));
+    let messages: Vec<_> = data["integration"]["logs"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "integration created",
+            "integration updated",
+            "integration updated"
+        ]
+    );
+    assert_eq!(
+        data["integration"]["logs"]["edges"][1]["node"]["metadata"]["fields"],
+        json!(["description", "tags", "rateLimit"])
+    );
     server.stop().await;
 }
 
@@ -121,25 +193,78 @@ async fn filters_and_paging_select_integrations(backend: Backend) {
     let acme = server.create_project("Acme").await;
     let other = server.create_project("Other").await;
     let specs = [
-        (acme.as_str(), "Jira", "PROJECT_MANAGEMENT", "ACTIVE", true, json!(["prod"]), "Issue tracker"),
-        (acme.as_str(), "Slack", "COMMUNICATION", "ACTIVE", false, json!(["prod", "chat"]), "team chat"),
-        (acme.as_str(), "Datadog", "MONITORING", "DEPRECATED", true, json!([]), "metrics"),
-        (other.as_str(), "Jenkins", "CI_CD", "ACTIVE", true, json!(["prod_like"]), "builds"),
+        (
+            acme.as_str(),
+            "Jira",
+            "PROJECT_MANAGEMENT",
+            "ACTIVE",
+            true,
+            json!(["prod"]),
+            "Issue tracker",
+        ),
+        (
+            acme.as_str(),
+            "Slack",
+            "COMMUNICATION",
+            "ACTIVE",
+            false,
+            json!(["prod", "chat"]),
+            "team chat",
+        ),
+        (
+            acme.as_str(),
+            "Datadog",
+            "MONITORING",
+            "DEPRECATED",
+            true,
+            json!([]),
+            "metrics",
+        ),
+        (
+            other.as_str(),
+            "Jenkins",
+            "CI_CD",
+            "ACTIVE",
+            true,
+            json!(["prod_like"]),
+            "builds",
+        ),
     ];
     for (project, name, category, status, enabled, tags, description) in specs {
-        let body = create(&server, json!({ "projectId": project, "name": name, "category": category, "status": status,
-            "enabled": enabled, "tags": tags, "description": description })).await;
+        let body = create(
+            &server,
+            json!({ "projectId": project, "name": name, "category": category, "status": status,
+            "enabled": enabled, "tags": tags, "description": description }),
+        )
+        .await;
         assert!(body.get("errors").is_none(), "{body:#}");
     }
     let names = |data: &Value| -> Vec<String> {
-        data["integrations"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["name"].as_str().unwrap().to_owned()).collect()
+        data["integrations"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["name"].as_str().unwrap().to_owned())
+            .collect()
     };
     let query = "query($p: ID, $f: IntegrationFilter) { integrations(projectId: $p, filter: $f) { totalCount edges { node { name } } } }";
     let cases = [
-        (json!(null), json!({}), vec!["Jira", "Slack", "Datadog", "Jenkins"]),
+        (
+            json!(null),
+            json!({}),
+            vec!["Jira", "Slack", "Datadog", "Jenkins"],
+        ),
         (json!(acme), json!({}), vec!["Jira", "Slack", "Datadog"]),
-        (json!(null), json!({ "category": "MONITORING" }), vec!["Datadog"]),
-        (json!(null), json!({ "status": "ACTIVE", "enabled": true }), vec!["Jira", "Jenkins"]),
+        (
+            json!(null),
+            json!({ "category": "MONITORING" }),
+            vec!["Datadog"],
+        ),
+        (
+            json!(null),
+            json!({ "status": "ACTIVE", "enabled": true }),
+            vec!["Jira", "Jenkins"],
+        ),
         (json!(null), json!({ "tag": "PROD" }), vec!["Jira", "Slack"]),
         (json!(null), json!({ "tag": "prod_like" }), vec!["Jenkins"]),
         (json!(null), json!({ "text": "CHAT" }), vec!["Slack"]),
@@ -147,7 +272,9 @@ async fn filters_and_paging_select_integrations(backend: Backend) {
         (json!(null), json!({ "text": "100%" }), vec![]),
     ];
     for (project, filter, expected) in cases {
-        let data = server.ok(&server.admin, query, json!({ "p": project, "f": filter })).await;
+        let data = server
+            .ok(&server.admin, query, json!({ "p": project, "f": filter }))
+            .await;
         assert_eq!(names(&data), expected, "filter {filter} in {project}");
         assert_eq!(data["integrations"]["totalCount"], expected.len());
     }
@@ -170,28 +297,73 @@ async fn delete_and_enable_leave_a_trail(backend: Backend) {
     let project = server.create_project("Acme").await;
     let id = server.create_integration(&project, "Trello").await;
     let data = server.ok(&server.admin, "mutation($id: ID!) { setIntegrationEnabled(id: $id, enabled: false) { integration { enabled version } } }", json!({ "id": id })).await;
-    assert_eq!(data["setIntegrationEnabled"]["integration"], json!({ "enabled": false, "version": 2 }));
-    let data = server.ok(&server.admin, "mutation($id: ID!) { deleteIntegration(id: $id) { deletedId } }", json!({ "id": id })).await;
+    assert_eq!(
+        data["setIntegrationEnabled"]["integration"],
+        json!({ "enabled": false, "version": 2 })
+    );
+    let data = server
+        .ok(
+            &server.admin,
+            "mutation($id: ID!) { deleteIntegration(id: $id) { deletedId } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(data["deleteIntegration"]["deletedId"], id.as_str());
-    let body = server.gql(&server.admin, "query($id: ID!) { integration(id: $id) { id } }", json!({ "id": id })).await;
+    let body = server
+        .gql(
+            &server.admin,
+            "query($id: ID!) { integration(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(code(&body), "NOT_FOUND");
-    let body = server.gql(&server.admin, "mutation($id: ID!) { deleteIntegration(id: $id) { deletedId } }", json!({ "id": id })).await;
+    let body = server
+        .gql(
+            &server.admin,
+            "mutation($id: ID!) { deleteIntegration(id: $id) { deletedId } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(code(&body), "NOT_FOUND");
     // The log outlives the integration.
     let data = server.ok(&server.admin, "query($p: ID!) { logs(filter: { projectId: $p, minLevel: INFO }) { edges { node { message integrationId integration { id } } } } }", json!({ "p": project })).await;
     let entries = data["logs"]["edges"].as_array().unwrap();
-    let messages: Vec<_> = entries.iter().map(|e| e["node"]["message"].as_str().unwrap()).collect();
-    assert_eq!(messages, ["project created", "integration created", "integration disabled", "integration deleted"]);
+    let messages: Vec<_> = entries
+        .iter()
+        .map(|e| e["node"]["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "project created",
+            "integration created",
+            "integration disabled",
+            "integration deleted"
+        ]
+    );
     assert_eq!(entries[3]["node"]["integrationId"], id.as_str());
     assert_eq!(entries[3]["node"]["integration"], Value::Null);
     let store = &server.app().store;
-    for action in ["integration.create", "integration.disable", "integration.delete"] {
-        assert_eq!(patchbay::store::audit::count_action(store, action).await.unwrap(), 1, "{action}");
+    for action in [
+        "integration.create",
+        "integration.disable",
+        "integration.delete",
+    ] {
+        assert_eq!(
+            patchbay::store::audit::count_action(store, action)
+                .await
+                .unwrap(),
+            1,
+            "{action}"
+        );
     }
     let audit = patchbay::store::audit::recent(store, 1).await.unwrap();
     assert_eq!(audit[0].target_id.as_deref(), Some(id.as_str()));
     assert_eq!(audit[0].actor_name, "bootstrap admin");
-    assert!(audit[0].request_id.is_some(), "the audit record carries the request id");
+    assert!(
+        audit[0].request_id.is_some(),
+        "the audit record carries the request id"
+    );
     server.stop().await;
 }
 
@@ -206,18 +378,62 @@ async fn bad_input_is_refused_and_writes_nothing(backend: Backend) {
         input
     };
     let cases = [
-        (with("category", json!("NOT_A_CATEGORY")), "BAD_USER_INPUT", None),
-        (with("config", json!("{not json")), "BAD_USER_INPUT", Some("input.config")),
-        (with("config", json!([1, 2])), "BAD_USER_INPUT", Some("input.config")),
-        (with("headers", json!({ "Authorization": "Bearer x" })), "BAD_USER_INPUT", Some("input.headers.Authorization")),
-        (with("baseUrl", json!("ftp://example.com")), "BAD_USER_INPUT", Some("input.baseUrl")),
-        (with("baseUrl", json!("https://user:secret@example.com")), "BAD_USER_INPUT", Some("input.baseUrl")),
-        (with("timeoutMs", json!(5)), "BAD_USER_INPUT", Some("input.timeoutMs")),
-        (with("retryPolicy", json!({ "maxRetries": 99 })), "BAD_USER_INPUT", Some("input.retryPolicy.maxRetries")),
-        (with("tags", json!(["has space"])), "BAD_USER_INPUT", Some("input.tags[0]")),
+        (
+            with("category", json!("NOT_A_CATEGORY")),
+            "BAD_USER_INPUT",
+            None,
+        ),
+        (
+            with("config", json!("{not json")),
+            "BAD_USER_INPUT",
+            Some("input.config"),
+        ),
+        (
+            with("config", json!([1, 2])),
+            "BAD_USER_INPUT",
+            Some("input.config"),
+        ),
+        (
+            with("headers", json!({ "Authorization": "Bearer x" })),
+            "BAD_USER_INPUT",
+            Some("input.headers.Authorization"),
+        ),
+        (
+            with("baseUrl", json!("ftp://example.com")),
+            "BAD_USER_INPUT",
+            Some("input.baseUrl"),
+        ),
+        (
+            with("baseUrl", json!("https://user:secret@example.com")),
+            "BAD_USER_INPUT",
+            Some("input.baseUrl"),
+        ),
+        (
+            with("timeoutMs", json!(5)),
+            "BAD_USER_INPUT",
+            Some("input.timeoutMs"),
+        ),
+        (
+            with("retryPolicy", json!({ "maxRetries": 99 })),
+            "BAD_USER_INPUT",
+            Some("input.retryPolicy.maxRetries"),
+        ),
+        (
+            with("tags", json!(["has space"])),
+            "BAD_USER_INPUT",
+            Some("input.tags[0]"),
+        ),
         (with("name", json!("Existing")), "CONFLICT", None),
-        (with("projectId", json!("prj_00000000000000000000000000")), "NOT_FOUND", None),
-        (with("projectId", json!("int_00000000000000000000000000")), "BAD_USER_INPUT", Some("input.projectId")),
+        (
+            with("projectId", json!("prj_00000000000000000000000000")),
+            "NOT_FOUND",
+            None,
+        ),
+        (
+            with("projectId", json!("int_00000000000000000000000000")),
+            "BAD_USER_INPUT",
+            Some("input.projectId"),
+        ),
     ];
     for (input, expected, field) in cases {
         let body = create(&server, input.clone()).await;
@@ -230,11 +446,24 @@ async fn bad_input_is_refused_and_writes_nothing(backend: Backend) {
     let body = server.gql(&server.admin, "mutation { createIntegration(input: { projectId: \"x\", name: \"n\", category: NOPE }) { integration { id } } }", json!({})).await;
     assert_eq!(code(&body), "BAD_USER_INPUT");
     assert_eq!(body["errors"][0]["extensions"]["field"], "input.category");
-    assert!(body.get("data").is_none(), "a request error has no data entry");
+    assert!(
+        body.get("data").is_none(),
+        "a request error has no data entry"
+    );
     // Unknown and malformed IDs.
-    let body = update(&server, json!({ "id": "int_00000000000000000000000000", "name": "x" })).await;
+    let body = update(
+        &server,
+        json!({ "id": "int_00000000000000000000000000", "name": "x" }),
+    )
+    .await;
     assert_eq!(code(&body), "NOT_FOUND");
-    let body = server.gql(&server.admin, "{ integration(id: \"bogus\") { id } }", json!({})).await;
+    let body = server
+        .gql(
+            &server.admin,
+            "{ integration(id: \"bogus\") { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(code(&body), "NOT_FOUND");
     assert_eq!(integration_count(&server).await, 1, "nothing was written");
     server.stop().await;

@@ -5,7 +5,10 @@ use serde_json::json;
 use crate::on_both_backends;
 use crate::support::{Backend, TestServer, code};
 
-on_both_backends!(projects_are_created_listed_and_paged, duplicate_slugs_conflict);
+on_both_backends!(
+    projects_are_created_listed_and_paged,
+    duplicate_slugs_conflict
+);
 
 async fn projects_are_created_listed_and_paged(backend: Backend) {
     let server = TestServer::start(backend).await;
@@ -14,7 +17,11 @@ async fn projects_are_created_listed_and_paged(backend: Backend) {
         ids.push(server.create_project(name).await);
     }
     let data = server
-        .ok(&server.admin, "query($id: ID!) { project(id: $id) { id name slug createdAt } }", json!({ "id": ids[0] }))
+        .ok(
+            &server.admin,
+            "query($id: ID!) { project(id: $id) { id name slug createdAt } }",
+            json!({ "id": ids[0] }),
+        )
         .await;
     assert_eq!(data["project"]["slug"], "alpha-team");
     assert_eq!(data["project"]["name"], "Alpha Team");
@@ -24,7 +31,9 @@ async fn projects_are_created_listed_and_paged(backend: Backend) {
     let mut seen = Vec::new();
     let mut after = serde_json::Value::Null;
     loop {
-        let data = server.ok(&server.admin, page, json!({ "after": after })).await;
+        let data = server
+            .ok(&server.admin, page, json!({ "after": after }))
+            .await;
         let projects = &data["projects"];
         assert_eq!(projects["totalCount"], 5);
         for edge in projects["edges"].as_array().unwrap() {
@@ -36,28 +45,57 @@ async fn projects_are_created_listed_and_paged(backend: Backend) {
         }
         after = projects["pageInfo"]["endCursor"].clone();
     }
-    assert_eq!(seen, ids, "pages cover every project once, in creation order");
+    assert_eq!(
+        seen, ids,
+        "pages cover every project once, in creation order"
+    );
 
     // Backward paging.
     let data = server
-        .ok(&server.admin, "{ projects(last: 2) { pageInfo { hasPreviousPage } edges { node { id } } } }", json!({}))
+        .ok(
+            &server.admin,
+            "{ projects(last: 2) { pageInfo { hasPreviousPage } edges { node { id } } } }",
+            json!({}),
+        )
         .await;
-    let last: Vec<_> = data["projects"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap()).collect();
+    let last: Vec<_> = data["projects"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap())
+        .collect();
     assert_eq!(last, [ids[3].as_str(), ids[4].as_str()]);
     assert_eq!(data["projects"]["pageInfo"]["hasPreviousPage"], true);
 
     // Every creation left an audit record and a log entry.
-    let audits = patchbay::store::audit::count_action(&server.app().store, "project.create").await.unwrap();
+    let audits = patchbay::store::audit::count_action(&server.app().store, "project.create")
+        .await
+        .unwrap();
     assert_eq!(audits, 5);
     let data = server
         .ok(&server.admin, "query($p: ID!) { logs(filter: { projectId: $p }) { edges { node { level message } } } }", json!({ "p": ids[1] }))
         .await;
-    assert_eq!(data["logs"]["edges"][0]["node"]["message"], "project created");
+    assert_eq!(
+        data["logs"]["edges"][0]["node"]["message"],
+        "project created"
+    );
 
     // Bad paging input names its field.
-    let body = server.gql(&server.admin, "{ projects(first: 10, last: 2) { totalCount } }", json!({})).await;
+    let body = server
+        .gql(
+            &server.admin,
+            "{ projects(first: 10, last: 2) { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(code(&body), "BAD_USER_INPUT");
-    let body = server.gql(&server.admin, "{ projects(after: \"int_x\") { totalCount } }", json!({})).await;
+    let body = server
+        .gql(
+            &server.admin,
+            "{ projects(after: \"int_x\") { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "after");
     server.stop().await;
 }
@@ -66,14 +104,29 @@ async fn duplicate_slugs_conflict(backend: Backend) {
     let server = TestServer::start(backend).await;
     server.create_project("Ops").await;
     let create = "mutation($n: String!, $s: String) { createProject(input: { name: $n, slug: $s }) { project { id } } }";
-    let body = server.gql(&server.admin, create, json!({ "n": "ops" })).await;
+    let body = server
+        .gql(&server.admin, create, json!({ "n": "ops" }))
+        .await;
     assert_eq!(code(&body), "CONFLICT");
-    let body = server.gql(&server.admin, create, json!({ "n": "Other", "s": "Not A Slug" })).await;
+    let body = server
+        .gql(
+            &server.admin,
+            create,
+            json!({ "n": "Other", "s": "Not A Slug" }),
+        )
+        .await;
     assert_eq!(code(&body), "BAD_USER_INPUT");
     assert_eq!(body["errors"][0]["extensions"]["field"], "input.slug");
-    let body = server.gql(&server.admin, create, json!({ "n": "   " })).await;
+    let body = server
+        .gql(&server.admin, create, json!({ "n": "   " }))
+        .await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "input.name");
-    let data = server.ok(&server.admin, "{ projects { totalCount } }", json!({})).await;
-    assert_eq!(data["projects"]["totalCount"], 1, "refused creations wrote nothing");
+    let data = server
+        .ok(&server.admin, "{ projects { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        data["projects"]["totalCount"], 1,
+        "refused creations wrote nothing"
+    );
     server.stop().await;
 }

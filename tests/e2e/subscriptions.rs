@@ -6,32 +6,46 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use patchbay::domain::access::Role;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::on_both_backends;
 use crate::support::{Backend, TestServer};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn connect(server: &TestServer, protocol: &str) -> Socket {
-    let mut request = server.graphql_url().replace("http://", "ws://").into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", protocol.parse().unwrap());
-    let (socket, response) = tokio_tungstenite::connect_async(request).await.expect("WebSocket connects");
+    let mut request = server
+        .graphql_url()
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", protocol.parse().unwrap());
+    let (socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("WebSocket connects");
     assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
     socket
 }
 
 async fn send(socket: &mut Socket, message: Value) {
-    socket.send(Message::text(message.to_string())).await.unwrap();
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .unwrap();
 }
 
 /// The next protocol message (JSON), or the close frame's code.
 async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
     loop {
-        let message = tokio::time::timeout(WAIT, socket.next()).await.expect("a message within 10 s");
+        let message = tokio::time::timeout(WAIT, socket.next())
+            .await
+            .expect("a message within 10 s");
         match message {
             Some(Ok(Message::Text(text))) => {
                 let value: Value = serde_json::from_str(&text).unwrap();
@@ -48,7 +62,11 @@ async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
 }
 
 async fn init(socket: &mut Socket, payload: Value) {
-    send(socket, json!({ "type": "connection_init", "payload": payload })).await;
+    send(
+        socket,
+        json!({ "type": "connection_init", "payload": payload }),
+    )
+    .await;
     assert_eq!(next(socket).await.unwrap()["type"], "connection_ack");
 }
 
@@ -56,7 +74,10 @@ async fn init(socket: &mut Socket, payload: Value) {
 async fn subscribers(server: &TestServer, count: usize) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while server.app().events.subscriber_count() < count {
-        assert!(tokio::time::Instant::now() < deadline, "subscriptions did not register");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "subscriptions did not register"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -73,7 +94,11 @@ async fn log_subscribers_see_their_project_only(backend: Backend) {
     let viewer2 = server.token(Role::Viewer, Some(&p2)).await;
 
     let mut a = connect(&server, "graphql-transport-ws").await;
-    init(&mut a, json!({ "Authorization": format!("Bearer {viewer1}") })).await;
+    init(
+        &mut a,
+        json!({ "Authorization": format!("Bearer {viewer1}") }),
+    )
+    .await;
     send(&mut a, json!({ "id": "a", "type": "subscribe", "payload": { "query": LOGS, "variables": { "min": "INFO" } } })).await;
     // The legacy protocol, with the bare-token payload form.
     let mut b = connect(&server, "graphql-ws").await;
@@ -95,17 +120,27 @@ async fn log_subscribers_see_their_project_only(backend: Backend) {
     server.create_integration(&p2, "Slack").await;
     let message = next(&mut b).await.unwrap();
     assert_eq!(message["type"], "data");
-    assert_eq!(message["payload"]["data"]["logs"]["integration"]["name"], "Slack");
+    assert_eq!(
+        message["payload"]["data"]["logs"]["integration"]["name"],
+        "Slack"
+    );
     // And A's next is One's again, not Two's.
     server.create_integration(&p1, "Asana").await;
     let message = next(&mut a).await.unwrap();
-    assert_eq!(message["payload"]["data"]["logs"]["integration"]["name"], "Asana");
+    assert_eq!(
+        message["payload"]["data"]["logs"]["integration"]["name"],
+        "Asana"
+    );
 
     // Subscribing to another project's logs is NOT_FOUND.
     send(&mut a, json!({ "id": "x", "type": "subscribe", "payload": { "query": "subscription($p: ID) { logs(projectId: $p) { id } }", "variables": { "p": p2 } } })).await;
     let message = next(&mut a).await.unwrap();
     assert_eq!(message["id"], "x");
-    let errors = if message["type"] == "error" { message["payload"].clone() } else { message["payload"]["errors"].clone() };
+    let errors = if message["type"] == "error" {
+        message["payload"].clone()
+    } else {
+        message["payload"]["errors"].clone()
+    };
     assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND", "{message}");
     server.stop().await;
 }
@@ -113,20 +148,42 @@ async fn log_subscribers_see_their_project_only(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sockets_without_a_valid_token_are_closed_with_4403() {
     let server = TestServer::start(Backend::Sqlite).await;
-    for payload in [json!({}), json!({ "Authorization": "Bearer pbk_nope" }), json!(null)] {
+    for payload in [
+        json!({}),
+        json!({ "Authorization": "Bearer pbk_nope" }),
+        json!(null),
+    ] {
         let mut socket = connect(&server, "graphql-transport-ws").await;
-        send(&mut socket, json!({ "type": "connection_init", "payload": payload })).await;
+        send(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": payload }),
+        )
+        .await;
         assert_eq!(next(&mut socket).await, Err(Some(4403)), "{payload}");
     }
     // Subscribing before connection_init runs nothing.
     let mut socket = connect(&server, "graphql-transport-ws").await;
-    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": LOGS } })).await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": LOGS } }),
+    )
+    .await;
     assert!(next(&mut socket).await.is_err());
     assert_eq!(server.app().events.subscriber_count(), 0);
     // An upgrade with an Authorization header needs no token in the payload.
-    let mut request = server.graphql_url().replace("http://", "ws://").into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    request.headers_mut().insert("authorization", format!("Bearer {}", server.admin).parse().unwrap());
+    let mut request = server
+        .graphql_url()
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", server.admin).parse().unwrap(),
+    );
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     init(&mut socket, json!({})).await;
     server.stop().await;

@@ -59,7 +59,10 @@ pub fn postgres_available(test: &str) -> bool {
              ***   {PG_ENV}=postgres://postgres@127.0.0.1:5432/postgres cargo test\n"
         );
     });
-    let _ = writeln!(std::io::stderr(), "SKIPPED postgres::{test}: {PG_ENV} is not set");
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED postgres::{test}: {PG_ENV} is not set"
+    );
     false
 }
 
@@ -98,7 +101,10 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Drop runs outside any async context we may block; use a private runtime.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async move {
                 use diesel_async::RunQueryDsl;
                 let mut conn = patchbay::store::connect_pg(&admin_url).await.ok()?;
@@ -110,7 +116,11 @@ impl Drop for PgDatabase {
         })
         .join();
         if !matches!(dropped, Ok(Some(_))) {
-            let _ = writeln!(std::io::stderr(), "warning: could not drop test database {}", self.name);
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: could not drop test database {}",
+                self.name
+            );
         }
     }
 }
@@ -166,7 +176,9 @@ impl TestServer {
         let mut settings = store.settings();
         adjust(&mut settings);
         let config = Config::from_settings(settings).expect("valid test config");
-        let server = patchbay::server::start(config).await.expect("server starts");
+        let server = patchbay::server::start(config)
+            .await
+            .expect("server starts");
         let admin = server
             .bootstrap_token
             .as_ref()
@@ -212,10 +224,16 @@ impl TestServer {
 
     /// Creates a token directly in the store (as the local operator would).
     pub async fn token(&self, role: Role, project: Option<&str>) -> String {
-        tokens::create(&self.app().store, &Caller::local_operator(), "test", role, project)
-            .await
-            .expect("token created")
-            .secret
+        tokens::create(
+            &self.app().store,
+            &Caller::local_operator(),
+            "test",
+            role,
+            project,
+        )
+        .await
+        .expect("token created")
+        .secret
     }
 
     pub async fn create_project(&self, name: &str) -> String {
@@ -226,7 +244,10 @@ impl TestServer {
                 json!({ "n": name }),
             )
             .await;
-        data["createProject"]["project"]["id"].as_str().expect("project id").to_owned()
+        data["createProject"]["project"]["id"]
+            .as_str()
+            .expect("project id")
+            .to_owned()
     }
 
     pub async fn create_integration(&self, project: &str, name: &str) -> String {
@@ -237,7 +258,10 @@ impl TestServer {
                 json!({ "p": project, "n": name }),
             )
             .await;
-        data["createIntegration"]["integration"]["id"].as_str().expect("integration id").to_owned()
+        data["createIntegration"]["integration"]["id"]
+            .as_str()
+            .expect("integration id")
+            .to_owned()
     }
 
     pub async fn stop(mut self) {
@@ -249,7 +273,9 @@ impl TestServer {
 
 /// The `extensions.code` of the first error.
 pub fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
 }
 
 /// How many integrations the store holds (to prove a refused write wrote nothing).
