@@ -14,3 +14,8 @@ pub mod http;
 pub mod ids;
 pub mod server;
 pub mod store;
+
+/// mimalloc instead of glibc's malloc: the list-page profile spent ~10% in glibc's
+/// arena locking and `malloc_consolidate` under concurrent requests (bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -4,11 +4,11 @@
 //! and the data loaders. The HTTP and WebSocket transports live in `crate::http`.
 
 mod connection;
-mod extension;
 mod integrations;
 mod logs;
 mod node;
 mod projects;
+pub mod request_errors;
 mod viewer;
 
 use std::sync::Arc;
@@ -19,8 +19,6 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBui
 use crate::app::App;
 use crate::domain::access::Caller;
 use crate::error::{AppError, AppResult};
-
-pub use extension::{ExecutionMarker, RequestPhases};
 
 /// The query root.
 #[derive(MergedObject, Default)]
@@ -52,7 +50,6 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         Mutation::default(),
         Subscription::default(),
     )
-    .extension(RequestPhases)
 }
 
 /// The schema with the application's limits and data.

@@ -15,7 +15,7 @@ use super::negotiate::{self, ContentTypeProblem, ResponseMedia};
 use super::{AppState, request_id};
 use crate::domain::access::Caller;
 use crate::error::AppError;
-use crate::graphql::ExecutionMarker;
+use crate::graphql::request_errors;
 
 /// A failure before GraphQL execution, answered as a GraphQL response without `data`.
 pub(super) struct RequestFailure {
@@ -304,10 +304,9 @@ async fn execute(
             _ => {}
         }
     }
-    let marker = ExecutionMarker::default();
-    let mut request = async_graphql::Request::new(params.query)
-        .data(caller)
-        .data(marker.clone());
+    let request_id = caller.request_id.clone();
+    let query = params.query;
+    let mut request = async_graphql::Request::new(query.clone()).data(caller);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -321,33 +320,31 @@ async fn execute(
             }
         }
     }
-    let response = state.schema.execute(request).await;
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
-    let status = if marker.started() {
-        StatusCode::OK
-    } else {
-        // A request error: the specification forbids a `data` entry. Errors raised
-        // outside the extension's hooks (e.g. an ambiguous operation) get their code here.
-        if let Value::Object(map) = &mut body {
-            map.remove("data");
-            for error in map
-                .get_mut("errors")
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-            {
-                let extensions = &mut error["extensions"];
-                if extensions.get("code").is_none() {
-                    extensions["code"] = json!("GRAPHQL_VALIDATION_FAILED");
-                }
-            }
+    let mut response = state.schema.execute(request).await;
+    if request_errors::executed(&response) {
+        if let Some(request_id) = &request_id {
+            request_errors::add_request_id(&mut response.errors, request_id);
         }
-        match media {
-            ResponseMedia::GraphqlResponseJson => StatusCode::BAD_REQUEST,
-            ResponseMedia::Json => StatusCode::OK,
-        }
+        let bytes = serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec());
+        return (
+            StatusCode::OK,
+            [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+            bytes,
+        )
+            .into_response();
+    }
+    // A request error: the specification forbids a `data` entry.
+    let parses = async_graphql::parser::parse_query(&query).is_ok();
+    let errors: Vec<_> = response
+        .errors
+        .into_iter()
+        .map(|e| request_errors::classify(e, parses))
+        .collect();
+    let status = match media {
+        ResponseMedia::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        ResponseMedia::Json => StatusCode::OK,
     };
-    json_response(status, media, &body)
+    json_response(status, media, &json!({ "errors": errors }))
 }
 
 #[cfg(test)]

@@ -153,3 +153,101 @@ async fn tokens_are_managed_from_the_command_line() {
     assert!(stderr(&output).contains("not found"));
     server.stop().await;
 }
+
+/// Reads stdout lines until one contains `marker`; returns them all.
+fn read_until(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    marker: &str,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("stdout line");
+        let done = line.contains(marker);
+        seen.push(line);
+        if done {
+            return seen;
+        }
+    }
+    panic!("the server never printed `{marker}`: {seen:?}");
+}
+
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_the_login_url_once_logs_json_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_patchbay"))
+            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+            .env("PATCHBAY_DATA_DIR", dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("PATCHBAY_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = start();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = read_until(&mut lines, "Log in to GraphiQL by opening:");
+    let login = banner
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
+    let (base, token) = login
+        .split_once("/graphql#token=")
+        .expect("a login URL with the token in the fragment");
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.contains(&format!("GraphiQL:  {base}/graphql")))
+    );
+    let http = reqwest::Client::new();
+    let body: serde_json::Value = http
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ viewer { role } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["viewer"]["role"], "ADMIN");
+    let status = terminate(&mut child);
+    assert!(status.success(), "graceful shutdown exits 0: {status}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let log_lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!log_lines.is_empty());
+    for line in &log_lines {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(entry["level"].is_string());
+        assert!(!line.contains(token), "the token never reaches the log");
+    }
+
+    // A second start on the same store creates no new token.
+    let mut child = start();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = read_until(&mut lines, "log in:");
+    assert!(!banner.iter().any(|l| l.contains("pbk_")), "{banner:?}");
+    assert!(terminate(&mut child).success());
+}
