@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         },
     )
     .await?;
-    if existing.total == 0 {
+    if existing.total == Some(0) {
         let project = projects::create(
             &app,
             &caller,

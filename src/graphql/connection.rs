@@ -1,7 +1,7 @@
 //! Relay connections over keyset pages: `first`/`after`, `last`/`before`, `totalCount`.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::{Context, OutputType, SimpleObject};
 
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
@@ -41,8 +41,9 @@ impl PageArgs {
         }
     }
 
-    /// Validates the arguments into a store page request for items of `kind`.
-    pub fn request(&self, kind: IdKind) -> AppResult<PageRequest> {
+    /// Validates the arguments into a store page request for items of `kind`, counting
+    /// all matches only when the selection asks for `totalCount`.
+    pub fn request(&self, ctx: &Context<'_>, kind: IdKind) -> AppResult<PageRequest> {
         let size = |field: &str, n: i32| {
             if (0..=MAX_PAGE).contains(&n) {
                 Ok(i64::from(n))
@@ -75,6 +76,7 @@ impl PageArgs {
             before: cursor("before", &self.before)?,
             limit,
             from_end,
+            count_total: ctx.look_ahead().field("totalCount").exists(),
         })
     }
 }
@@ -95,7 +97,8 @@ pub fn connection<T, N: OutputType>(
         has_previous,
         has_next,
         ConnectionTotal {
-            total_count: page.total,
+            // Only read when `totalCount` is selected, which is when it was counted.
+            total_count: page.total.unwrap_or_default(),
         },
     );
     connection.edges = page

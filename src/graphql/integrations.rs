@@ -149,7 +149,7 @@ impl IntegrationQuery {
             last,
             before,
         }
-        .request(IdKind::Integration)?;
+        .request(ctx, IdKind::Integration)?;
         let page = domain::list(
             &app(ctx).store,
             caller(ctx)?,

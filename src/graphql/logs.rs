@@ -116,7 +116,7 @@ pub(crate) async fn log_connection(
     query: &StoreLogQuery,
     args: PageArgs,
 ) -> ApiResult<IdConnection<LogEntry>> {
-    let request = args.request(IdKind::Log)?;
+    let request = args.request(ctx, IdKind::Log)?;
     let page = log_store::page(&app(ctx).store, query, &request)
         .await
         .map_err(AppError::from)?;

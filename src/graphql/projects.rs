@@ -59,7 +59,7 @@ impl Project {
             last,
             before,
         }
-        .request(IdKind::Integration)?;
+        .request(ctx, IdKind::Integration)?;
         let page = integration_domain::list(
             &app(ctx).store,
             caller(ctx)?,
@@ -113,7 +113,7 @@ impl ProjectQuery {
             last,
             before,
         }
-        .request(IdKind::Project)?;
+        .request(ctx, IdKind::Project)?;
         let page = domain::list(&app(ctx).store, caller(ctx)?, &request).await?;
         Ok(connection(page, &request, |p| p.id.clone(), Project))
     }

@@ -184,7 +184,11 @@ pub async fn page(
         }};
     }
     with_read!(store, |conn| {
-        let total: i64 = filtered!().count().get_result(conn).await?;
+        let total: Option<i64> = if request.count_total {
+            Some(filtered!().count().get_result(conn).await?)
+        } else {
+            None
+        };
         let rows = paged!(filtered!(), integrations::id, request)
             .select(IntegrationRow::as_select())
             .load(conn)

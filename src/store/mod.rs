@@ -365,6 +365,8 @@ pub struct PageRequest {
     pub limit: i64,
     /// `last`/`before` paging: take rows from the end.
     pub from_end: bool,
+    /// Also count every matching row (a second query; only when a client asks).
+    pub count_total: bool,
 }
 
 /// A page of rows in ascending ID order.
@@ -373,11 +375,12 @@ pub struct Page<T> {
     pub rows: Vec<T>,
     /// More rows exist in the paging direction.
     pub has_more: bool,
-    pub total: i64,
+    /// Every matching row, when the request asked for the count.
+    pub total: Option<i64>,
 }
 
 impl<T> Page<T> {
-    pub(crate) fn from_rows(mut rows: Vec<T>, total: i64, request: &PageRequest) -> Self {
+    pub(crate) fn from_rows(mut rows: Vec<T>, total: Option<i64>, request: &PageRequest) -> Self {
         let limit = usize::try_from(request.limit).unwrap_or(0);
         let has_more = rows.len() > limit;
         rows.truncate(limit);

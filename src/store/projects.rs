@@ -75,7 +75,11 @@ pub async fn page(
         }};
     }
     with_read!(store, |conn| {
-        let total: i64 = filtered!().count().get_result(conn).await?;
+        let total: Option<i64> = if request.count_total {
+            Some(filtered!().count().get_result(conn).await?)
+        } else {
+            None
+        };
         let rows = paged!(filtered!(), projects::id, request)
             .select(ProjectRow::as_select())
             .load(conn)
