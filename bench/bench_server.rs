@@ -39,12 +39,12 @@ async fn main() -> anyhow::Result<()> {
         None,
         IntegrationFilter::default(),
         &PageRequest {
-            limit: 0,
+            limit: 1,
             ..Default::default()
         },
     )
     .await?;
-    if existing.total == Some(0) {
+    if existing.rows.is_empty() {
         let project = projects::create(
             &app,
             &caller,

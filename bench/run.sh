@@ -31,7 +31,7 @@ run_backend() { # name [database url]
   local db_name=""
   if [ -n "$url" ]; then
     db_name="patchbay_bench_$$"
-    psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db_name" -qc "CREATE DATABASE $db_name"
+    psql "$PG_URL" -qc "CREATE DATABASE $db_name"
     export PATCHBAY_DATABASE_URL="${PG_URL%/*}/$db_name"
   else
     unset PATCHBAY_DATABASE_URL
