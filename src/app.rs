@@ -2,11 +2,13 @@
 //! every request as axum state and GraphQL schema data.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::domain::tokens::Authenticator;
 use crate::events::EventBus;
 use crate::store::Store;
+use crate::vault::Vault;
 
 /// Everything a request or background task needs; held in an `Arc`.
 pub struct App {
@@ -14,15 +16,32 @@ pub struct App {
     pub store: Store,
     pub events: EventBus,
     pub auth: Authenticator,
+    pub vault: Vault,
+    /// The one HTTP client for outgoing calls (pooled, rustls, no automatic redirects).
+    pub http: reqwest::Client,
+    /// One OAuth2 refresh at a time per integration.
+    pub refresh_locks: moka::sync::Cache<String, Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl App {
-    pub fn new(config: Config, store: Store) -> Arc<Self> {
-        Arc::new(App {
+    pub fn new(config: Config, store: Store, vault: Vault) -> anyhow::Result<Arc<Self>> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Arc::new(App {
             events: EventBus::new(config.event_buffer),
             auth: Authenticator::new(store.clone()),
+            refresh_locks: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+            http,
+            vault,
             config,
             store,
-        })
+        }))
     }
 }

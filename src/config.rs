@@ -130,6 +130,40 @@ pub struct Settings {
     )]
     pub log_retention_days: Option<i64>,
 
+    /// Passphrase the master key is derived from (PBKDF2-HMAC-SHA256); takes precedence
+    /// over the key file. Only from the environment or the config file, never a flag.
+    #[arg(skip)]
+    pub master_key: Option<String>,
+
+    /// File holding the 32-byte master key [default: <data-dir>/master.key, created on
+    /// first start when no master key is configured].
+    #[arg(
+        long,
+        env = "PATCHBAY_MASTER_KEY_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub master_key_file: Option<PathBuf>,
+
+    /// Allow outgoing calls to loopback and private addresses (local development, tests)
+    /// [default: false].
+    #[arg(
+        long,
+        env = "PATCHBAY_ALLOW_PRIVATE_NETWORKS",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub allow_private_networks: Option<bool>,
+
+    /// Refresh OAuth2 access tokens this many seconds before they expire [default: 300].
+    #[arg(
+        long,
+        env = "PATCHBAY_OAUTH_REFRESH_SKEW_SECS",
+        global = true,
+        value_name = "SECS"
+    )]
+    pub oauth_refresh_skew_secs: Option<u64>,
+
     /// Events a slow subscriber may fall behind before it is told it lagged [default: 1024].
     #[arg(long, env = "PATCHBAY_EVENT_BUFFER", global = true, value_name = "N")]
     pub event_buffer: Option<usize>,
@@ -153,6 +187,10 @@ pub struct Config {
     pub log_retention_per_integration: i64,
     pub log_retention_days: i64,
     pub event_buffer: usize,
+    pub master_key: Option<secrecy::SecretString>,
+    pub master_key_file: Option<PathBuf>,
+    pub allow_private_networks: bool,
+    pub oauth_refresh_skew: Duration,
 }
 
 impl Config {
@@ -162,6 +200,12 @@ impl Config {
             Some(path) => Self::read_file(path)?,
             None => Settings::default(),
         };
+        let mut cli = cli.clone();
+        // A passphrase never travels on a command line (visible to every local user).
+        cli.master_key = std::env::var("PATCHBAY_MASTER_KEY")
+            .ok()
+            .filter(|v| !v.is_empty());
+        let cli = &cli;
         let database_url = cli
             .database_url
             .clone()
@@ -186,6 +230,10 @@ impl Config {
                 .or(b.log_retention_per_integration),
             log_retention_days: a.log_retention_days.or(b.log_retention_days),
             event_buffer: a.event_buffer.or(b.event_buffer),
+            master_key: a.master_key.clone().or(b.master_key.clone()),
+            master_key_file: a.master_key_file.clone().or(b.master_key_file.clone()),
+            allow_private_networks: a.allow_private_networks.or(b.allow_private_networks),
+            oauth_refresh_skew_secs: a.oauth_refresh_skew_secs.or(b.oauth_refresh_skew_secs),
         };
         Self::from_settings(pick(cli, &file))
     }
@@ -218,6 +266,10 @@ impl Config {
             log_retention_per_integration: s.log_retention_per_integration.unwrap_or(1000),
             log_retention_days: s.log_retention_days.unwrap_or(30),
             event_buffer: s.event_buffer.unwrap_or(1024),
+            master_key: s.master_key.map(secrecy::SecretString::from),
+            master_key_file: s.master_key_file,
+            allow_private_networks: s.allow_private_networks.unwrap_or(false),
+            oauth_refresh_skew: Duration::from_secs(s.oauth_refresh_skew_secs.unwrap_or(300)),
         };
         config.validate()?;
         Ok(config)
@@ -264,6 +316,15 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .with_context(|| format!("invalid log_level `{}`", self.log_level))?;
         Ok(())
+    }
+
+    /// Where the vault's master key comes from.
+    pub fn master_key_settings(&self) -> crate::vault::MasterKeySettings {
+        crate::vault::MasterKeySettings {
+            passphrase: self.master_key.clone(),
+            key_file: self.master_key_file.clone(),
+            data_dir: self.data_dir.clone(),
+        }
     }
 
     /// The base URL printed for users.

@@ -10,6 +10,9 @@ pub enum IdKind {
     Token,
     Log,
     Audit,
+    MasterKey,
+    EncryptionKey,
+    KeyRotation,
 }
 
 impl IdKind {
@@ -20,15 +23,21 @@ impl IdKind {
             IdKind::Token => "tok",
             IdKind::Log => "log",
             IdKind::Audit => "aud",
+            IdKind::MasterKey => "mk",
+            IdKind::EncryptionKey => "key",
+            IdKind::KeyRotation => "rot",
         }
     }
 
-    const ALL: [IdKind; 5] = [
+    const ALL: [IdKind; 8] = [
         IdKind::Project,
         IdKind::Integration,
         IdKind::Token,
         IdKind::Log,
         IdKind::Audit,
+        IdKind::MasterKey,
+        IdKind::EncryptionKey,
+        IdKind::KeyRotation,
     ];
 
     /// The kind an ID claims by its prefix, if it is well-formed.

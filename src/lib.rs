@@ -12,8 +12,10 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod outbound;
 pub mod server;
 pub mod store;
+pub mod vault;
 
 /// mimalloc instead of glibc's malloc: the list-page profile spent ~10% in glibc's
 /// arena locking and `malloc_consolidate` under concurrent requests (bench/README.md).

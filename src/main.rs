@@ -34,6 +34,14 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Re-wrap every credential's data key under a new key-encryption key (resumable).
+    /// With --new-master-key-file, first move the key ring to a new master key; restart
+    /// servers with that key afterwards.
+    RotateKey {
+        /// File with the new 32-byte master key (created, mode 0600, if it does not exist).
+        #[arg(long, value_name = "FILE")]
+        new_master_key_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,7 +126,59 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(command) => token(command, config).await,
+        Command::RotateKey {
+            new_master_key_file,
+        } => rotate_key(config, new_master_key_file).await,
     }
+}
+
+async fn rotate_key(
+    config: Config,
+    new_master_key_file: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    use patchbay::vault::{Vault, rotation};
+    let store = Store::open(config.database.clone(), 2).await?;
+    let mut vault = Vault::unlock(&store, &config.master_key_settings()).await?;
+    if let Some(path) = &new_master_key_file {
+        let (key, created) = Vault::load_or_create_key_file(path)?;
+        if created {
+            eprintln!(
+                "created the new master key file {} (mode 0600): back it up",
+                path.display()
+            );
+        }
+        vault = vault.rotate_master(&store, key, "file").await?;
+        eprintln!(
+            "the key ring is now protected by the master key in {}",
+            path.display()
+        );
+    }
+    let started = rotation::start(&store, &vault).await?;
+    let bar = indicatif::ProgressBar::new(u64::try_from(started.total).unwrap_or(0));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} data keys ({per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("re-wrapping under {}", started.target_key_id));
+    bar.set_position(u64::try_from(started.done).unwrap_or(0));
+    let finished = rotation::run(&store, &vault, &started.id, |done, _| {
+        bar.set_position(u64::try_from(done).unwrap_or(0));
+    })
+    .await?;
+    bar.finish();
+    println!(
+        "rotation {} done: {} data keys now under {}",
+        finished.id, finished.done, finished.target_key_id
+    );
+    if let Some(path) = new_master_key_file {
+        println!(
+            "restart patchbay with --master-key-file {} (or PATCHBAY_MASTER_KEY_FILE)",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -134,6 +194,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("  GraphiQL:  {base}/graphql");
     println!("  health:    {base}/healthz, {base}/readyz");
     println!("  dashboard: the web client is not part of this build yet; use GraphiQL");
+    if let Some(path) = &server.app.vault.created_key_file {
+        println!();
+        println!(
+            "WARNING: created the master key file {} (mode 0600).",
+            path.display()
+        );
+        println!("         BACK IT UP: without it, every stored credential is lost.");
+    }
     match &server.bootstrap_token {
         Some(issued) => {
             println!();

@@ -13,6 +13,7 @@ use crate::app::App;
 use crate::config::Config;
 use crate::domain::tokens::{self, IssuedToken};
 use crate::store::{Store, logs as log_store, now};
+use crate::vault::{Vault, rotation};
 
 const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -59,6 +60,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let store = Store::open(config.database.clone(), config.db_pool_size)
         .await
         .context("cannot open the store")?;
+    // Before anything is written: a wrong master key stops the start here.
+    let vault = Vault::unlock(&store, &config.master_key_settings())
+        .await
+        .context("cannot open the credentials vault")?;
     let bootstrap_token = tokens::bootstrap_admin(&store)
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the first API token: {e}"))?;
@@ -66,7 +71,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let app = App::new(config, store);
+    let app = App::new(config, store, vault)?;
     let shutdown = CancellationToken::new();
 
     let router = crate::http::router(app.clone());
@@ -80,6 +85,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         }
     });
     let retention = tokio::spawn(retention_loop(app.clone(), shutdown.clone()));
+    resume_rotation(&app);
     tracing::info!(%addr, store = %app.store.target().describe(), "patchbay is serving");
     Ok(RunningServer {
         addr,
@@ -88,6 +94,27 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         shutdown,
         tasks: vec![server, retention],
     })
+}
+
+/// Finishes a key rotation that a crash or stop interrupted.
+fn resume_rotation(app: &Arc<App>) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        match crate::store::vault::running_rotation(&app.store).await {
+            Ok(Some(rotation)) => {
+                tracing::info!(rotation = %rotation.id, "resuming an interrupted key rotation");
+                if let Err(err) =
+                    rotation::run(&app.store, &app.vault, &rotation.id, |_, _| {}).await
+                {
+                    tracing::error!(error = %err, "key rotation failed; it resumes at the next start");
+                }
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot check for an interrupted key rotation")
+            }
+        }
+    });
 }
 
 /// Prunes old log entries now and then.

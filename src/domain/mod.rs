@@ -2,6 +2,7 @@
 //! and which log entries and audit records each change leaves behind.
 
 pub mod access;
+pub mod credentials;
 pub mod integrations;
 pub mod logs;
 pub mod projects;
@@ -75,6 +76,8 @@ stored_enum! {
         /// HTTP Basic.
         Basic,
         /// OAuth 2.0 with refresh.
+        #[graphql(name = "OAUTH2")]
+        #[strum(serialize = "OAUTH2")]
         Oauth2,
         /// A set of custom headers.
         Custom,

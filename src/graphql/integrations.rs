@@ -74,6 +74,14 @@ impl Integration {
     async fn auth_kind(&self) -> AuthKind {
         self.0.auth_kind
     }
+    /// Which credentials are stored (never their values); null without credentials.
+    async fn credentials(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<super::credentials::CredentialsInfo>> {
+        let info = crate::domain::credentials::info(&app(ctx).store, &self.0.id).await?;
+        Ok(info.map(Into::into))
+    }
     /// Total time limit of one call, in milliseconds.
     async fn timeout_ms(&self) -> i32 {
         self.0.timeout_ms

@@ -4,6 +4,7 @@
 //! and the data loaders. The HTTP and WebSocket transports live in `crate::http`.
 
 mod connection;
+mod credentials;
 mod integrations;
 mod logs;
 mod node;
@@ -28,6 +29,7 @@ pub struct Query(
     projects::ProjectQuery,
     integrations::IntegrationQuery,
     logs::LogQuery,
+    credentials::CredentialQuery,
 );
 
 /// The mutation root.
@@ -36,6 +38,7 @@ pub struct Mutation(
     projects::ProjectMutation,
     integrations::IntegrationMutation,
     viewer::TokenMutation,
+    credentials::CredentialMutation,
 );
 
 /// The subscription root.

@@ -115,3 +115,15 @@ pub async fn prune(
         Ok(removed)
     })
 }
+
+/// Writes a journal on its own (for events that change nothing else, such as a failed refresh).
+pub async fn insert_journal(store: &Store, journal: &super::Journal) -> StoreResult<()> {
+    use diesel_async::AsyncConnection;
+    with_write!(store, |conn| {
+        conn.transaction::<_, super::StoreError, _>(async |conn| {
+            super::write_journal!(conn, journal);
+            Ok(())
+        })
+        .await
+    })
+}

@@ -13,6 +13,7 @@ mod migrate;
 pub mod projects;
 pub mod schema;
 pub mod tokens;
+pub mod vault;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

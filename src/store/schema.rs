@@ -82,3 +82,55 @@ diesel::table! {
 diesel::joinable!(integrations -> projects (project_id));
 diesel::joinable!(api_tokens -> projects (project_id));
 diesel::allow_tables_to_appear_in_same_query!(projects, integrations, api_tokens, logs, audit_log);
+
+diesel::table! {
+    master_keys (id) {
+        id -> Text,
+        source -> Text,
+        salt -> Nullable<Binary>,
+        iterations -> Integer,
+        check_value -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    encryption_keys (id) {
+        id -> Text,
+        master_id -> Text,
+        wrapped_key -> Binary,
+        state -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    credentials (integration_id) {
+        integration_id -> Text,
+        kind -> Text,
+        key_id -> Text,
+        wrapped_dek -> Binary,
+        sealed -> Binary,
+        set_fields -> Text,
+        expires_at -> Nullable<Timestamp>,
+        refresh_error -> Nullable<Text>,
+        refresh_failed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    key_rotations (id) {
+        id -> Text,
+        target_key_id -> Text,
+        state -> Text,
+        done -> Integer,
+        total -> Integer,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(credentials -> integrations (integration_id));
+diesel::allow_tables_to_appear_in_same_query!(credentials, integrations);

@@ -90,7 +90,7 @@ async fn tokens_are_managed_from_the_command_line() {
     let server = TestServer::start(Backend::Sqlite).await;
     let dir = match &server.store {
         crate::support::TestStore::Sqlite(dir) => dir.path().to_path_buf(),
-        crate::support::TestStore::Postgres(_) => unreachable!(),
+        crate::support::TestStore::Postgres(..) => unreachable!(),
     };
     let project = server.create_project("Acme").await;
     let output = patchbay(
@@ -187,7 +187,14 @@ async fn serve_prints_the_login_url_once_logs_json_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let start = || {
         Command::new(env!("CARGO_BIN_EXE_patchbay"))
-            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--log-level",
+                "debug",
+            ])
             .env("PATCHBAY_DATA_DIR", dir.path())
             .env_remove("DATABASE_URL")
             .env_remove("PATCHBAY_DATABASE_URL")
@@ -199,6 +206,12 @@ async fn serve_prints_the_login_url_once_logs_json_and_stops_on_sigterm() {
     let mut child = start();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let banner = read_until(&mut lines, "Log in to GraphiQL by opening:");
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.contains("master key file") && l.contains("mode 0600")),
+        "{banner:?}"
+    );
     let login = banner
         .last()
         .unwrap()
@@ -226,6 +239,35 @@ async fn serve_prints_the_login_url_once_logs_json_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(body["data"]["viewer"]["role"], "ADMIN");
+    // Credentials set through the API appear in no response and no log line.
+    let marker = crate::support::SECRET_MARKER;
+    let gql = |query: &str, variables: serde_json::Value| {
+        http.post(format!("{base}/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    let text = gql(
+        "mutation { createProject(input: { name: \"P\" }) { project { id } } }",
+        json!({}),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let project = serde_json::from_str::<serde_json::Value>(&text).unwrap()["data"]["createProject"]["project"]["id"].clone();
+    let text = gql("mutation($p: ID!) { createIntegration(input: { projectId: $p, name: \"I\", category: CUSTOM }) { integration { id } } }", json!({ "p": project })).await.unwrap().text().await.unwrap();
+    let integration = serde_json::from_str::<serde_json::Value>(&text).unwrap()["data"]["createIntegration"]["integration"]["id"].clone();
+    for credentials in [
+        json!({ "bearer": { "token": format!("t-{marker}") } }),
+        json!({ "bearer": { "token": "" } }),
+        json!({ "basic": { "username": "u", "password": marker } }),
+    ] {
+        let text = gql("mutation($i: SetCredentialsInput!) { setCredentials(input: $i) { integration { credentials { kind setFields } } } }", json!({ "i": { "integrationId": integration, "credentials": credentials } }))
+            .await.unwrap().text().await.unwrap();
+        assert!(!text.contains(marker), "{text}");
+    }
     let status = terminate(&mut child);
     assert!(status.success(), "graceful shutdown exits 0: {status}");
     let mut stderr = String::new();
@@ -242,6 +284,10 @@ async fn serve_prints_the_login_url_once_logs_json_and_stops_on_sigterm() {
             serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
         assert!(entry["level"].is_string());
         assert!(!line.contains(token), "the token never reaches the log");
+        assert!(
+            !line.contains(marker),
+            "no credential reaches the log: {line}"
+        );
     }
 
     // A second start on the same store creates no new token.

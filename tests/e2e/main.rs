@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod credentials;
 mod http_spec;
 mod integrations;
 mod operations;

@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 
 pub const PG_ENV: &str = "PATCHBAY_TEST_DATABASE_URL";
 
+/// Part of every credential value the tests set; no response or log may ever contain it.
+pub const SECRET_MARKER: &str = "zz-secret-marker-5b1e";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -132,14 +135,18 @@ fn uuid_simple() -> String {
 /// Where a test server keeps its data.
 pub enum TestStore {
     Sqlite(tempfile::TempDir),
-    Postgres(PgDatabase),
+    /// The database, and a data directory for the master key file.
+    Postgres(PgDatabase, tempfile::TempDir),
 }
 
 impl TestStore {
     pub async fn new(backend: Backend) -> Self {
         match backend {
             Backend::Sqlite => TestStore::Sqlite(tempfile::tempdir().expect("temp dir")),
-            Backend::Postgres => TestStore::Postgres(PgDatabase::create().await),
+            Backend::Postgres => TestStore::Postgres(
+                PgDatabase::create().await,
+                tempfile::tempdir().expect("temp dir"),
+            ),
         }
     }
 
@@ -147,11 +154,16 @@ impl TestStore {
         let mut settings = Settings {
             listen: Some("127.0.0.1:0".parse().unwrap()),
             db_pool_size: Some(4),
+            // Tests call local endpoints (OAuth2 token servers) on 127.0.0.1.
+            allow_private_networks: Some(true),
             ..Settings::default()
         };
         match self {
             TestStore::Sqlite(dir) => settings.data_dir = Some(dir.path().to_path_buf()),
-            TestStore::Postgres(db) => settings.database_url = Some(db.url.clone()),
+            TestStore::Postgres(db, dir) => {
+                settings.database_url = Some(db.url.clone());
+                settings.data_dir = Some(dir.path().to_path_buf());
+            }
         }
         settings
     }
@@ -202,7 +214,8 @@ impl TestServer {
         format!("{}/graphql", self.url)
     }
 
-    /// POSTs a GraphQL request as `application/json`; returns the body.
+    /// POSTs a GraphQL request as `application/json`; returns the body. Every response
+    /// of the suite is checked for [`SECRET_MARKER`], which only credential values carry.
     pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
         let response = self
             .http
@@ -212,7 +225,12 @@ impl TestServer {
             .send()
             .await
             .expect("request sent");
-        response.json().await.expect("JSON body")
+        let text = response.text().await.expect("body");
+        assert!(
+            !text.contains(SECRET_MARKER),
+            "a secret leaked into a response: {text}"
+        );
+        serde_json::from_str(&text).expect("JSON body")
     }
 
     /// Like [`Self::gql`], but fails the test on any error; returns `data`.

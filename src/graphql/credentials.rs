@@ -1,0 +1,137 @@
+//! Credentials and the key ring in the API: `setCredentials`, `Integration.credentials`,
+//! `rotateEncryptionKey`, `keyRotation`.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::integrations::{Integration, IntegrationPayload};
+use super::{app, caller};
+use crate::domain::AuthKind;
+use crate::domain::access::Role;
+use crate::domain::credentials::{self as domain, SetCredentialsInput};
+use crate::error::{ApiResult, AppError};
+use crate::store::vault::{self as vault_store, KeyRotationRow};
+use crate::vault::rotation;
+
+/// Which credentials an integration has: kinds and field names, never values.
+#[derive(SimpleObject)]
+pub struct CredentialsInfo {
+    pub kind: AuthKind,
+    /// Names of the fields that hold a value.
+    pub set_fields: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+    /// When the OAuth2 access token expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The key-encryption key protecting these credentials.
+    pub key_id: ID,
+    /// Why the last OAuth2 refresh failed (no secret in it).
+    pub refresh_error: Option<String>,
+    pub refresh_failed_at: Option<DateTime<Utc>>,
+}
+
+impl From<domain::CredentialsInfo> for CredentialsInfo {
+    fn from(info: domain::CredentialsInfo) -> Self {
+        CredentialsInfo {
+            kind: info.kind,
+            set_fields: info.set_fields,
+            updated_at: info.updated_at,
+            expires_at: info.expires_at,
+            key_id: ID(info.key_id),
+            refresh_error: info.refresh_error,
+            refresh_failed_at: info.refresh_failed_at,
+        }
+    }
+}
+
+/// State of a key rotation.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRotationState {
+    Running,
+    Done,
+}
+
+/// Progress of re-wrapping every data key under a new key-encryption key.
+pub struct KeyRotation(KeyRotationRow);
+
+#[Object]
+impl KeyRotation {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The new key-encryption key.
+    async fn target_key_id(&self) -> ID {
+        ID(self.0.target_key_id.clone())
+    }
+    async fn state(&self) -> KeyRotationState {
+        if self.0.state == "DONE" {
+            KeyRotationState::Done
+        } else {
+            KeyRotationState::Running
+        }
+    }
+    /// Data keys re-wrapped so far.
+    async fn done(&self) -> i32 {
+        self.0.done
+    }
+    /// Data keys to re-wrap.
+    async fn total(&self) -> i32 {
+        self.0.total
+    }
+    async fn started_at(&self) -> DateTime<Utc> {
+        self.0.started_at.and_utc()
+    }
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.0.finished_at.map(|t| t.and_utc())
+    }
+}
+
+#[derive(Default)]
+pub struct CredentialQuery;
+
+#[Object]
+impl CredentialQuery {
+    /// Progress of a key rotation (ADMIN).
+    async fn key_rotation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<KeyRotation>> {
+        caller(ctx)?.principal.require(Role::Admin)?;
+        let row = vault_store::get_rotation(&app(ctx).store, &id).await?;
+        Ok(row.map(KeyRotation))
+    }
+}
+
+#[derive(Default)]
+pub struct CredentialMutation;
+
+#[Object]
+impl CredentialMutation {
+    /// Sets an integration's credentials (EDITOR). Values are sealed and never returned.
+    async fn set_credentials(
+        &self,
+        ctx: &Context<'_>,
+        input: SetCredentialsInput,
+    ) -> ApiResult<IntegrationPayload> {
+        let integration = domain::set(app(ctx), caller(ctx)?, input).await?;
+        Ok(IntegrationPayload {
+            integration: Integration(integration),
+        })
+    }
+
+    /// Re-wraps every data key under a new key-encryption key, online, in the background
+    /// (ADMIN, not project-scoped). Returns the rotation; follow it with `keyRotation`.
+    /// A rotation already running is resumed instead of starting another.
+    async fn rotate_encryption_key(&self, ctx: &Context<'_>) -> ApiResult<KeyRotation> {
+        let caller = caller(ctx)?;
+        caller.principal.require(Role::Admin)?;
+        caller.principal.require_unscoped()?;
+        let app = app(ctx).clone();
+        let started = rotation::start(&app.store, &app.vault)
+            .await
+            .map_err(AppError::internal)?;
+        let rotation_id = started.id.clone();
+        tokio::spawn(async move {
+            if let Err(err) = rotation::run(&app.store, &app.vault, &rotation_id, |_, _| {}).await {
+                tracing::error!(error = %err, "key rotation failed; it resumes at the next start");
+            }
+        });
+        Ok(KeyRotation(started))
+    }
+}

@@ -1,0 +1,180 @@
+//! The SSRF guard: refuses URLs that resolve to loopback, private, link-local (cloud
+//! metadata included), CGNAT, multicast, unspecified or other non-public addresses,
+//! unless private networks are explicitly allowed (local development and tests).
+//!
+//! This checks every address a host resolves to before a call. (Pinning the checked
+//! address for the connection itself, and re-checking redirects, comes with the
+//! outbound client; callers here disable redirects.)
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Why a URL was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SsrfError {
+    #[error("only http and https URLs may be called")]
+    Scheme,
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("{host} cannot be resolved")]
+    Unresolvable { host: String },
+    #[error(
+        "{host} resolves to {ip}, a {rule} address; calls to it are blocked (allow private networks to permit it)"
+    )]
+    Blocked {
+        host: String,
+        ip: IpAddr,
+        rule: &'static str,
+    },
+}
+
+/// The rule a non-public address falls under, `None` for a public address.
+pub fn blocked_rule(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => v4_rule(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4_rule(v4);
+            }
+            v6_rule(v6)
+        }
+    }
+}
+
+fn v4_rule(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, ..] = ip.octets();
+    if ip.is_loopback() {
+        Some("loopback")
+    } else if ip.is_private() {
+        Some("private")
+    } else if ip.is_link_local() {
+        Some("link-local (cloud metadata)")
+    } else if a == 100 && (64..128).contains(&b) {
+        Some("carrier-grade NAT")
+    } else if ip.is_multicast() || ip.is_broadcast() {
+        Some("multicast")
+    } else if ip.is_unspecified() || a == 0 {
+        Some("unspecified")
+    } else if a >= 240
+        || ip.is_documentation()
+        || (a == 198 && (b == 18 || b == 19))
+        || (a == 192 && b == 0)
+    {
+        Some("reserved")
+    } else {
+        None
+    }
+}
+
+fn v6_rule(ip: Ipv6Addr) -> Option<&'static str> {
+    let first = ip.segments()[0];
+    if ip.is_loopback() {
+        Some("loopback")
+    } else if ip.is_unspecified() {
+        Some("unspecified")
+    } else if ip.is_multicast() {
+        Some("multicast")
+    } else if first & 0xfe00 == 0xfc00 {
+        Some("private (unique local)")
+    } else if first & 0xffc0 == 0xfe80 {
+        Some("link-local")
+    } else if let Some(v4) = ip.to_ipv4() {
+        // IPv4-compatible and NAT64-embedded forms of a blocked IPv4 address.
+        v4_rule(v4)
+    } else {
+        None
+    }
+}
+
+/// Checks a URL before it is called: scheme, and every address its host resolves to.
+pub async fn check_url(url: &url::Url, allow_private: bool) -> Result<(), SsrfError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(SsrfError::Scheme);
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or(SsrfError::NoHost)?;
+    if allow_private {
+        return Ok(());
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    let unresolvable = || SsrfError::Unresolvable {
+        host: host.to_owned(),
+    };
+    let addresses: Vec<IpAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
+        Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
+        _ => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|_| unresolvable())?
+            .map(|a| a.ip())
+            .collect(),
+    };
+    if addresses.is_empty() {
+        return Err(unresolvable());
+    }
+    for ip in addresses {
+        if let Some(rule) = blocked_rule(ip) {
+            return Err(SsrfError::Blocked {
+                host: host.to_owned(),
+                ip,
+                rule,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_public_addresses_are_classified() {
+        for (ip, blocked) in [
+            ("127.0.0.1", true),
+            ("10.0.0.1", true),
+            ("172.16.5.4", true),
+            ("192.168.1.1", true),
+            ("169.254.169.254", true),
+            ("100.64.0.1", true),
+            ("0.0.0.0", true),
+            ("224.0.0.1", true),
+            ("::1", true),
+            ("::ffff:127.0.0.1", true),
+            ("fd00::1", true),
+            ("fe80::1", true),
+            ("8.8.8.8", false),
+            ("2606:4700:4700::1111", false),
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(blocked_rule(ip).is_some(), blocked, "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn urls_are_checked_by_what_they_resolve_to() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        assert!(matches!(
+            check_url(&url("http://127.0.0.1:8080/x"), false).await,
+            Err(SsrfError::Blocked { .. })
+        ));
+        assert!(matches!(
+            check_url(&url("http://localhost/x"), false).await,
+            Err(SsrfError::Blocked { .. })
+        ));
+        assert!(matches!(
+            check_url(&url("http://2130706433/"), false).await,
+            Err(SsrfError::Blocked { .. })
+        ));
+        assert_eq!(
+            check_url(&url("ftp://example.com/"), false).await,
+            Err(SsrfError::Scheme)
+        );
+        assert!(
+            check_url(&url("http://127.0.0.1:8080/x"), true)
+                .await
+                .is_ok()
+        );
+    }
+}
