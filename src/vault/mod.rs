@@ -233,6 +233,20 @@ impl Vault {
         Ok(vault)
     }
 
+    /// An in-memory vault with a random master key and one active key, for benchmarks
+    /// and unit tests (nothing is stored).
+    pub fn for_testing() -> Vault {
+        let master = Key32::random();
+        let (row, key) = new_kek_row(&master, "mk_testing");
+        Vault {
+            master_id: "mk_testing".to_owned(),
+            master,
+            ring: RwLock::new(HashMap::from([(row.id.clone(), key)])),
+            active: RwLock::new(row.id),
+            created_key_file: None,
+        }
+    }
+
     /// Reads the key ring from the store (after a rotation started elsewhere).
     pub async fn reload(&self, store: &Store) -> Result<(), VaultError> {
         let rows = vault_store::keys(store).await?;
