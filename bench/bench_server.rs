@@ -26,6 +26,8 @@ async fn main() -> anyhow::Result<()> {
         listen: Some("127.0.0.1:0".parse()?),
         data_dir: Some(data_dir.into()),
         log_level: Some("warn".to_owned()),
+        // Settings are built here, not parsed by clap, so read the store's URL explicitly.
+        database_url: std::env::var("PATCHBAY_DATABASE_URL").ok(),
         ..Settings::default()
     };
     let config = Config::resolve(&settings)?;

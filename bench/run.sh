@@ -46,6 +46,7 @@ run_backend() { # name [database url]
   bare=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["bare"])' "$info")
   healthz=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["healthz"])' "$info")
   export PATCHBAY_TOKEN; PATCHBAY_TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$info")
+  echo "  store: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["store"])' "$info")"
   # Sanity: both return 50 rows.
   curl -sf "$bare" | python3 -c 'import json,sys; assert len(json.load(sys.stdin)["integrations"]) == 50'
   curl -sf "$graphql" -H "Authorization: Bearer $PATCHBAY_TOKEN" -H 'Content-Type: application/json' \

@@ -183,6 +183,8 @@ async fn rotate_key(
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    // Registered before anything is printed: a supervisor may signal as soon as it sees output.
+    let stop_requested = patchbay::server::termination_signal();
     let server = patchbay::server::start(config).await?;
     let base = server.base_url();
     println!(
@@ -222,7 +224,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let stop = server.shutdown_token();
     tokio::spawn(async move {
-        patchbay::server::termination_signal().await;
+        stop_requested.await;
         tracing::info!("shutting down");
         stop.cancel();
     });

@@ -3,7 +3,7 @@
 //! execution (under `application/graphql-response+json`), no `data` entry on such
 //! failures, 415 for a POST without a JSON content type, 405 for mutations over GET.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -187,9 +187,36 @@ fn params_from_query_string(raw: Option<&str>) -> Result<Params, RequestFailure>
     })
 }
 
-/// The type of the operation that would run, if the document parses.
-fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(query).ok()?;
+/// Parsed documents by query text: dashboards send the same few queries over and over,
+/// and parsing costs more than cloning a parsed document. Bounded by total query size.
+pub struct DocumentCache(moka::sync::Cache<String, ExecutableDocument>);
+
+impl DocumentCache {
+    pub fn new(max_bytes: u64) -> Self {
+        DocumentCache(
+            moka::sync::Cache::builder()
+                .weigher(|query: &String, _| u32::try_from(query.len()).unwrap_or(u32::MAX))
+                .max_capacity(max_bytes)
+                .build(),
+        )
+    }
+
+    /// The parsed document, or `None` when it does not parse (execution reports why).
+    pub fn parse(&self, query: &str) -> Option<ExecutableDocument> {
+        if let Some(document) = self.0.get(query) {
+            return Some(document);
+        }
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        self.0.insert(query.to_owned(), document.clone());
+        Some(document)
+    }
+}
+
+/// The type of the operation that would run.
+fn operation_type(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<OperationType> {
     match (&document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
@@ -285,9 +312,9 @@ async fn execute(
     media: ResponseMedia,
     via_get: bool,
 ) -> Response {
-    // Only GET needs the operation type up front (and POST subscriptions, which are rare).
-    if via_get || params.query.contains("subscription") {
-        match operation_type(&params.query, params.operation_name.as_deref()) {
+    let document = state.documents.parse(&params.query);
+    if let Some(document) = &document {
+        match operation_type(document, params.operation_name.as_deref()) {
             Some(OperationType::Mutation) if via_get => {
                 return RequestFailure::new(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -307,6 +334,10 @@ async fn execute(
     let request_id = caller.request_id.clone();
     let query = params.query;
     let mut request = async_graphql::Request::new(query.clone()).data(caller);
+    let parses = document.is_some();
+    if let Some(document) = document {
+        request.set_parsed_query(document);
+    }
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -334,7 +365,6 @@ async fn execute(
             .into_response();
     }
     // A request error: the specification forbids a `data` entry.
-    let parses = async_graphql::parser::parse_query(&query).is_ok();
     let errors: Vec<_> = response
         .errors
         .into_iter()
@@ -379,17 +409,19 @@ mod tests {
         assert_eq!(bearer_token("Bearer"), None);
     }
 
+    fn op(query: &str, name: Option<&str>) -> Option<OperationType> {
+        let document = DocumentCache::new(1 << 20).parse(query)?;
+        operation_type(&document, name)
+    }
+
     #[test]
     fn operation_types_are_found() {
+        assert_eq!(op("mutation { a }", None), Some(OperationType::Mutation));
         assert_eq!(
-            operation_type("mutation { a }", None),
+            op("query A { a } mutation B { b }", Some("B")),
             Some(OperationType::Mutation)
         );
-        assert_eq!(
-            operation_type("query A { a } mutation B { b }", Some("B")),
-            Some(OperationType::Mutation)
-        );
-        assert_eq!(operation_type("{ a }", None), Some(OperationType::Query));
-        assert_eq!(operation_type("{", None), None);
+        assert_eq!(op("{ a }", None), Some(OperationType::Query));
+        assert_eq!(op("{", None), None);
     }
 }

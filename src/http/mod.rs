@@ -28,6 +28,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: PatchbaySchema,
+    pub documents: Arc<graphql::DocumentCache>,
 }
 
 /// The request id set by the request-id layer (or sent by the client).
@@ -43,7 +44,11 @@ pub fn router(app: Arc<App>) -> Router {
     let schema = crate::graphql::build(app.clone());
     let max_body = app.config.max_body_bytes;
     let timeout = app.config.request_timeout;
-    let state = AppState { app, schema };
+    let state = AppState {
+        app,
+        schema,
+        documents: Arc::new(graphql::DocumentCache::new(16 * 1024 * 1024)),
+    };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql::post))
         .route("/healthz", get(health::healthz))
