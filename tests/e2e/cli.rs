@@ -297,3 +297,73 @@ async fn serve_prints_the_login_url_once_logs_json_and_stops_on_sigterm() {
     assert!(!banner.iter().any(|l| l.contains("pbk_")), "{banner:?}");
     assert!(terminate(&mut child).success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_key_moves_the_ring_to_a_new_master_key() {
+    let mut server = TestServer::start(Backend::Sqlite).await;
+    let project = server.create_project("P").await;
+    let integration = server.create_integration(&project, "I").await;
+    let set = "mutation($i: SetCredentialsInput!) { setCredentials(input: $i) { integration { credentials { keyId } } } }";
+    let data = server.ok(&server.admin, set, json!({ "i": { "integrationId": integration, "credentials": { "bearer": { "token": "tok-1" } } } })).await;
+    let old_key = data["setCredentials"]["integration"]["credentials"]["keyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut settings = server.store.settings();
+    server.server.take().unwrap().stop().await;
+    let dir = settings.data_dir.clone().unwrap();
+    let new_key = dir.join("new-master.key");
+
+    let output = patchbay(
+        &[
+            "rotate-key",
+            "--new-master-key-file",
+            new_key.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("1 data keys"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(stdout(&output).contains("restart patchbay with --master-key-file"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&new_key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    // The old master key no longer opens the store; the new one does, and the credential too.
+    let err = match patchbay::server::start(
+        patchbay::config::Config::from_settings(settings.clone()).unwrap(),
+    )
+    .await
+    {
+        Ok(_) => panic!("the old master key must be refused"),
+        Err(err) => format!("{err:#}"),
+    };
+    assert!(err.contains("does not match"), "{err}");
+    settings.master_key_file = Some(new_key);
+    let running =
+        patchbay::server::start(patchbay::config::Config::from_settings(settings).unwrap())
+            .await
+            .unwrap();
+    let material = patchbay::vault::material::auth_material(&running.app, &integration)
+        .await
+        .unwrap();
+    assert_eq!(material.header("authorization"), Some("Bearer tok-1"));
+    let info = patchbay::domain::credentials::info(&running.app.store, &integration)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        info.key_id, old_key,
+        "the data key moved to a new key-encryption key"
+    );
+    running.stop().await;
+}
