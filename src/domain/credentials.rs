@@ -321,18 +321,36 @@ pub async fn set(app: &App, caller: &Caller, input: SetCredentialsInput) -> AppR
     integrations::get(&app.store, caller, &current.id).await
 }
 
+impl CredentialsInfo {
+    fn from_row(row: CredentialRow) -> AppResult<Self> {
+        Ok(CredentialsInfo {
+            kind: AuthKind::from_stored("credentials.kind", &row.kind)?,
+            set_fields: decode_json("credentials.set_fields", &row.set_fields)?,
+            updated_at: utc(row.updated_at),
+            expires_at: row.expires_at.map(utc),
+            key_id: row.key_id,
+            refresh_error: row.refresh_error,
+            refresh_failed_at: row.refresh_failed_at.map(utc),
+        })
+    }
+}
+
 /// What is stored for an integration, without secrets; `None` without credentials.
 pub async fn info(store: &Store, integration_id: &str) -> AppResult<Option<CredentialsInfo>> {
-    let Some(row) = vault_store::get_credentials(store, integration_id).await? else {
-        return Ok(None);
-    };
-    Ok(Some(CredentialsInfo {
-        kind: AuthKind::from_stored("credentials.kind", &row.kind)?,
-        set_fields: decode_json("credentials.set_fields", &row.set_fields)?,
-        updated_at: utc(row.updated_at),
-        expires_at: row.expires_at.map(utc),
-        key_id: row.key_id,
-        refresh_error: row.refresh_error,
-        refresh_failed_at: row.refresh_failed_at.map(utc),
-    }))
+    vault_store::get_credentials(store, integration_id)
+        .await?
+        .map(CredentialsInfo::from_row)
+        .transpose()
+}
+
+/// [`info`] for several integrations in one query, keyed by integration id.
+pub async fn info_many(
+    store: &Store,
+    integration_ids: &[String],
+) -> AppResult<Vec<(String, CredentialsInfo)>> {
+    vault_store::get_many_credentials(store, integration_ids)
+        .await?
+        .into_iter()
+        .map(|row| Ok((row.integration_id.clone(), CredentialsInfo::from_row(row)?)))
+        .collect()
 }

@@ -85,6 +85,24 @@ impl KeyRotation {
     }
 }
 
+/// Loads credentials info by integration id in one query per batch (list pages).
+pub struct CredentialsLoader(pub crate::store::Store);
+
+impl async_graphql::dataloader::Loader<String> for CredentialsLoader {
+    type Value = domain::CredentialsInfo;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, Self::Value>, Self::Error> {
+        let found = domain::info_many(&self.0, keys)
+            .await
+            .map_err(AppError::into_graphql)?;
+        Ok(found.into_iter().collect())
+    }
+}
+
 #[derive(Default)]
 pub struct CredentialQuery;
 

@@ -79,8 +79,8 @@ impl Integration {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<super::credentials::CredentialsInfo>> {
-        let info = crate::domain::credentials::info(&app(ctx).store, &self.0.id).await?;
-        Ok(info.map(Into::into))
+        let loader = ctx.data_unchecked::<DataLoader<super::credentials::CredentialsLoader>>();
+        Ok(loader.load_one(self.0.id.clone()).await?.map(Into::into))
     }
     /// Total time limit of one call, in milliseconds.
     async fn timeout_ms(&self) -> i32 {

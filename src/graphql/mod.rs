@@ -70,6 +70,10 @@ pub fn build(app: Arc<App>) -> PatchbaySchema {
         .data(DataLoader::new(
             logs::IntegrationLoader(app.store.clone()),
             tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            credentials::CredentialsLoader(app.store.clone()),
+            tokio::spawn,
         ));
     if !config.introspection {
         builder = builder.disable_introspection();

@@ -384,3 +384,17 @@ pub async fn replace_master(
         .await
     })
 }
+
+/// Credentials of several integrations in one query (the data loader's batch).
+pub async fn get_many_credentials(
+    store: &Store,
+    integration_ids: &[String],
+) -> StoreResult<Vec<CredentialRow>> {
+    with_read!(store, |conn| {
+        Ok(credentials::table
+            .filter(credentials::integration_id.eq_any(integration_ids))
+            .select(CredentialRow::as_select())
+            .load(conn)
+            .await?)
+    })
+}
