@@ -294,3 +294,37 @@ mod tests {
         assert!(json_object("c", huge).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A slug derived from any name is either empty or a valid slug.
+        #[test]
+        fn derived_slugs_are_valid(name in ".{0,100}") {
+            let derived = slugify(&name);
+            prop_assert!(derived.is_empty() || slug("s", &derived).is_ok(), "{derived:?}");
+        }
+
+        /// Normalised tags are idempotent and always pass the tag filter's own check.
+        #[test]
+        fn tags_normalise_idempotently(raw in prop::collection::vec("[A-Za-z0-9._:-]{1,20}", 0..20)) {
+            let once = tags("t", &raw).unwrap();
+            prop_assert_eq!(tags("t", &once).unwrap(), once.clone());
+            for t in &once {
+                prop_assert_eq!(tag("f", t).unwrap(), t.clone());
+            }
+        }
+
+        /// Checks of free input never panic.
+        #[test]
+        fn input_checks_never_panic(text in ".{0,300}") {
+            let _ = name("n", &text, 100);
+            let _ = base_url("u", &text);
+            let _ = id("i", &text, IdKind::Integration);
+            let _ = headers("h", serde_json::json!({ text.clone(): text.clone() }));
+        }
+    }
+}

@@ -217,3 +217,45 @@ fn matches(query: &StoreLogQuery, entry: &domain::LogEntry) -> bool {
             .is_none_or(|id| entry.integration_id.as_ref() == Some(id))
         && query.min_rank.is_none_or(|rank| entry.level.rank() >= rank)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(project: &str, integration: Option<&str>, level: LogLevel) -> domain::LogEntry {
+        domain::LogEntry::new(project, integration, level, "m", serde_json::json!({}))
+    }
+
+    #[test]
+    fn subscription_filters_by_project_integration_and_level() {
+        let query = StoreLogQuery {
+            project_ids: Some(vec!["prj_a".into()]),
+            integration_id: Some("int_1".into()),
+            min_rank: Some(LogLevel::Warn.rank()),
+        };
+        assert!(matches(
+            &query,
+            &entry("prj_a", Some("int_1"), LogLevel::Error)
+        ));
+        assert!(matches(
+            &query,
+            &entry("prj_a", Some("int_1"), LogLevel::Warn)
+        ));
+        assert!(!matches(
+            &query,
+            &entry("prj_a", Some("int_1"), LogLevel::Info)
+        ));
+        assert!(!matches(
+            &query,
+            &entry("prj_a", Some("int_2"), LogLevel::Error)
+        ));
+        assert!(!matches(
+            &query,
+            &entry("prj_b", Some("int_1"), LogLevel::Critical)
+        ));
+        assert!(matches(
+            &StoreLogQuery::default(),
+            &entry("prj_b", None, LogLevel::Debug)
+        ));
+    }
+}

@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::graphql::request_errors;
 
 /// A failure before GraphQL execution, answered as a GraphQL response without `data`.
+#[derive(Debug)]
 pub(super) struct RequestFailure {
     status: StatusCode,
     code: &'static str,
@@ -423,5 +424,32 @@ mod tests {
         );
         assert_eq!(op("{ a }", None), Some(OperationType::Query));
         assert_eq!(op("{", None), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Request parsing never panics, whatever the body or query string.
+        #[test]
+        fn arbitrary_requests_parse_or_fail_cleanly(body in ".{0,200}", query in "[ -~]{0,200}") {
+            if let Ok(json) = serde_json::from_str::<Value>(&body) {
+                let _ = params_from_json(json);
+            }
+            let _ = params_from_query_string(Some(&query));
+            let _ = DocumentCache::new(1 << 16).parse(&body);
+        }
+
+        /// A well-formed body round-trips its parts.
+        #[test]
+        fn well_formed_bodies_keep_their_parts(query in ".{1,50}", name in "[A-Za-z]{1,10}") {
+            let params = params_from_json(json!({ "query": query, "operationName": name, "variables": { "a": 1 } })).unwrap();
+            prop_assert_eq!(params.query, query);
+            prop_assert_eq!(params.operation_name.as_deref(), Some(name.as_str()));
+            prop_assert_eq!(params.variables, Some(json!({ "a": 1 })));
+        }
     }
 }

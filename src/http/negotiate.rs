@@ -147,3 +147,36 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any Accept header is handled without panicking, and naming the new media type
+        /// with the highest quality always selects it.
+        #[test]
+        fn any_accept_header_is_negotiated(header in "[ -~]{0,120}") {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = header.parse() {
+                headers.insert(ACCEPT, value);
+                let _ = response_media(&headers);
+                let preferred = format!("application/graphql-response+json;q=1, {header}");
+                if let Ok(value) = preferred.parse() {
+                    headers.insert(ACCEPT, value);
+                    prop_assert_eq!(response_media(&headers), Some(ResponseMedia::GraphqlResponseJson));
+                }
+            }
+        }
+
+        #[test]
+        fn any_content_type_is_checked_without_panicking(header in "[ -~]{0,80}") {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = header.parse() {
+                headers.insert(CONTENT_TYPE, value);
+                let _ = check_json_content_type(&headers);
+            }
+        }
+    }
+}
