@@ -11,7 +11,16 @@ use patchbay::store::{self, Store};
 
 /// patchbay: plug your tools in, call them, watch them, stream what happens.
 #[derive(Parser)]
-#[command(name = "patchbay", version, about, long_about = None)]
+#[command(
+    name = "patchbay",
+    version,
+    about,
+    long_about = None,
+    after_help = "Environment only (never a flag, so it stays out of process lists):\n  \
+                  PATCHBAY_MASTER_KEY  passphrase the vault's master key is derived from \
+                  (PBKDF2-HMAC-SHA256, 600,000 rounds); takes precedence over --master-key-file\n\n\
+                  Every setting can also be given in the TOML file of --config; see config.default.toml."
+)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
