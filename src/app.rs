@@ -17,7 +17,8 @@ pub struct App {
     pub events: EventBus,
     pub auth: Authenticator,
     pub vault: Vault,
-    /// The one HTTP client for outgoing calls (pooled, rustls, no automatic redirects).
+    /// The one HTTP client for outgoing calls (pooled, rustls, no automatic redirects,
+    /// SSRF-guarded DNS resolution).
     pub http: reqwest::Client,
     /// One OAuth2 refresh at a time per integration.
     pub refresh_locks: moka::sync::Cache<String, Arc<tokio::sync::Mutex<()>>>,
@@ -27,6 +28,9 @@ impl App {
     pub fn new(config: Config, store: Store, vault: Vault) -> anyhow::Result<Arc<Self>> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(crate::outbound::ssrf::GuardedResolver {
+                allow_private: config.allow_private_networks,
+            })
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))

@@ -2,9 +2,11 @@
 //! metadata included), CGNAT, multicast, unspecified or other non-public addresses,
 //! unless private networks are explicitly allowed (local development and tests).
 //!
-//! This checks every address a host resolves to before a call. (Pinning the checked
-//! address for the connection itself, and re-checking redirects, comes with the
-//! outbound client; callers here disable redirects.)
+//! Two layers: [`check_url`] refuses a URL up front with a clear reason (literal IPs
+//! never reach a resolver), and [`GuardedResolver`], installed in the one shared HTTP
+//! client, hands the connector only public addresses, so the address that is checked is
+//! the address that is connected to (no DNS-rebinding window). The client follows no
+//! redirects; the outbound engine re-checks each hop it chooses to follow.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -125,6 +127,43 @@ pub async fn check_url(url: &url::Url, allow_private: bool) -> Result<(), SsrfEr
     Ok(())
 }
 
+/// A DNS resolver for reqwest that drops non-public addresses (unless allowed) and fails
+/// when none is left.
+pub struct GuardedResolver {
+    pub allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let resolved: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refused = None;
+            let allowed: Vec<std::net::SocketAddr> = resolved
+                .into_iter()
+                .filter(|addr| match blocked_rule(addr.ip()) {
+                    Some(rule) if !allow_private => {
+                        refused = Some(SsrfError::Blocked {
+                            host: host.clone(),
+                            ip: addr.ip(),
+                            rule,
+                        });
+                        false
+                    }
+                    _ => true,
+                })
+                .collect();
+            if allowed.is_empty() {
+                let error = refused.unwrap_or(SsrfError::Unresolvable { host });
+                return Err(Box::new(error) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +215,38 @@ mod tests {
                 .await
                 .is_ok()
         );
+    }
+
+    #[tokio::test]
+    async fn the_client_resolver_refuses_private_addresses() {
+        let client = reqwest::Client::builder()
+            .dns_resolver(GuardedResolver {
+                allow_private: false,
+            })
+            .build()
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // `localhost` goes through the resolver, which hands the connector nothing.
+        let err = client
+            .get(format!("http://localhost:{port}/"))
+            .send()
+            .await
+            .unwrap_err();
+        let chain = format!("{:?}", anyhow::Error::from(err));
+        assert!(chain.contains("loopback"), "{chain}");
+        let allowed = reqwest::Client::builder()
+            .dns_resolver(GuardedResolver {
+                allow_private: true,
+            })
+            .build()
+            .unwrap();
+        let accept = tokio::spawn(async move { listener.accept().await.is_ok() });
+        let _ = allowed
+            .get(format!("http://localhost:{port}/"))
+            .timeout(std::time::Duration::from_millis(300))
+            .send()
+            .await;
+        assert!(accept.await.unwrap(), "allowed private networks connect");
     }
 }
