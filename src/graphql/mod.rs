@@ -57,6 +57,17 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema with the application's limits and data.
 pub fn build(app: Arc<App>) -> PatchbaySchema {
+    build_with(app, false)
+}
+
+/// The schema for WebSocket operations: the same, plus an extension that gives request
+/// errors their codes (HTTP does that on its error path; a socket has no such place, and
+/// the extension's per-field cost matters little for subscriptions).
+pub fn build_for_websocket(app: Arc<App>) -> PatchbaySchema {
+    build_with(app, true)
+}
+
+fn build_with(app: Arc<App>, websocket: bool) -> PatchbaySchema {
     let config = &app.config;
     let mut builder = builder()
         .limit_depth(config.max_query_depth)
@@ -77,6 +88,9 @@ pub fn build(app: Arc<App>) -> PatchbaySchema {
         ));
     if !config.introspection {
         builder = builder.disable_introspection();
+    }
+    if websocket {
+        builder = builder.extension(request_errors::RequestErrorCodes);
     }
     builder.data(app).finish()
 }

@@ -4,7 +4,13 @@
 //! without an async-graphql extension (any extension sends every field through the
 //! slow, boxed resolve chain).
 
-use async_graphql::{Response, ServerError};
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 
 /// Whether execution ran: field errors carry a path and execution always yields data;
 /// request errors have neither.
@@ -74,6 +80,40 @@ pub fn add_request_id(errors: &mut [ServerError], request_id: &str) {
         if internal {
             set(error, "requestId", request_id);
         }
+    }
+}
+
+/// Codes for request errors on WebSocket operations (see [`classify`]).
+pub struct RequestErrorCodes;
+
+impl ExtensionFactory for RequestErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestErrorCodes)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for RequestErrorCodes {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|e| classify(e, false))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx)
+            .await
+            .map_err(|errors| errors.into_iter().map(|e| classify(e, true)).collect())
     }
 }
 

@@ -28,6 +28,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: PatchbaySchema,
+    /// The schema WebSocket operations run on (with request-error codes).
+    pub ws_schema: PatchbaySchema,
     pub documents: Arc<graphql::DocumentCache>,
 }
 
@@ -42,11 +44,13 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 /// The whole HTTP surface of the server.
 pub fn router(app: Arc<App>) -> Router {
     let schema = crate::graphql::build(app.clone());
+    let ws_schema = crate::graphql::build_for_websocket(app.clone());
     let max_body = app.config.max_body_bytes;
     let timeout = app.config.request_timeout;
     let state = AppState {
         app,
         schema,
+        ws_schema,
         documents: Arc::new(graphql::DocumentCache::new(16 * 1024 * 1024)),
     };
     Router::new()

@@ -115,7 +115,7 @@ async fn serve(
             None => Err(async_graphql::Error::new(FORBIDDEN_REASON)),
         }
     };
-    let outgoing = GraphqlWebSocket::new(state.schema.clone(), input, protocol)
+    let outgoing = GraphqlWebSocket::new(state.ws_schema.clone(), input, protocol)
         .on_connection_init(on_init)
         .map(|message| match message {
             WsMessage::Text(text) => Message::Text(text.into()),

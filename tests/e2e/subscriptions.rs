@@ -61,6 +61,25 @@ async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
     }
 }
 
+/// The errors of an `error` message (a list) or of a `next` message's payload.
+fn errors_of(message: &Value) -> Value {
+    if message["type"] == "error" {
+        message["payload"].clone()
+    } else {
+        message["payload"]["errors"].clone()
+    }
+}
+
+/// The next message about operation `id` (others, such as `complete` of an earlier one, are skipped).
+async fn next_for(socket: &mut Socket, id: &str) -> Value {
+    loop {
+        let message = next(socket).await.expect("the socket stays open");
+        if message["id"] == id {
+            return message;
+        }
+    }
+}
+
 async fn init(socket: &mut Socket, payload: Value) {
     send(
         socket,
@@ -136,12 +155,26 @@ async fn log_subscribers_see_their_project_only(backend: Backend) {
     send(&mut a, json!({ "id": "x", "type": "subscribe", "payload": { "query": "subscription($p: ID) { logs(projectId: $p) { id } }", "variables": { "p": p2 } } })).await;
     let message = next(&mut a).await.unwrap();
     assert_eq!(message["id"], "x");
-    let errors = if message["type"] == "error" {
-        message["payload"].clone()
-    } else {
-        message["payload"]["errors"].clone()
-    };
-    assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND", "{message}");
+    assert_eq!(
+        errors_of(&message)[0]["extensions"]["code"],
+        "NOT_FOUND",
+        "{message}"
+    );
+    // Request errors on a socket carry their codes too.
+    send(&mut a, json!({ "id": "y", "type": "subscribe", "payload": { "query": "subscription { logs { noSuchField } }" } })).await;
+    let message = next_for(&mut a, "y").await;
+    assert_eq!(
+        errors_of(&message)[0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED",
+        "{message}"
+    );
+    send(&mut a, json!({ "id": "z", "type": "subscribe", "payload": { "query": "subscription($l: LogLevel) { logs(minLevel: $l) { id } }", "variables": { "l": "LOUD" } } })).await;
+    let message = next_for(&mut a, "z").await;
+    assert_eq!(
+        errors_of(&message)[0]["extensions"]["code"],
+        "BAD_USER_INPUT",
+        "{message}"
+    );
     server.stop().await;
 }
 
