@@ -58,23 +58,14 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
         for i in 0..rows {
-            let input = CreateIntegrationInput {
-                project_id: project.id.clone().into(),
-                name: format!("integration-{i:05}"),
-                description: Some("seeded for the load test".into()),
-                category: Category::Monitoring,
-                protocol: None,
-                status: None,
-                enabled: None,
-                tags: Some(vec!["bench".into()]),
-                base_url: Some("https://api.example.com".into()),
-                config: None,
-                headers: None,
-                timeout_ms: None,
-                retry_policy: None,
-                rate_limit: None,
-                cache: None,
-            };
+            let mut input = CreateIntegrationInput::minimal(
+                &project.id,
+                format!("integration-{i:05}"),
+                Category::Monitoring,
+            );
+            input.description = Some("seeded for the load test".into());
+            input.tags = Some(vec!["bench".into()]);
+            input.base_url = Some("https://api.example.com".into());
             integrations::create(&app, &caller, input).await?;
         }
     }

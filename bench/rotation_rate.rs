@@ -38,23 +38,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     for i in 0..count {
-        let input = CreateIntegrationInput {
-            project_id: project.id.clone().into(),
-            name: format!("i{i}"),
-            description: None,
-            category: Category::Custom,
-            protocol: None,
-            status: None,
-            enabled: None,
-            tags: None,
-            base_url: None,
-            config: None,
-            headers: None,
-            timeout_ms: None,
-            retry_policy: None,
-            rate_limit: None,
-            cache: None,
-        };
+        let input = CreateIntegrationInput::minimal(&project.id, format!("i{i}"), Category::Custom);
         let integration = integrations::create(&app, &caller, input).await?;
         let set = SetCredentialsInput {
             integration_id: integration.id.into(),

@@ -207,6 +207,30 @@ pub struct CreateIntegrationInput {
     pub cache: Option<CachePolicyInput>,
 }
 
+impl CreateIntegrationInput {
+    /// The smallest valid input: a name and a category, every other field defaulted
+    /// (for seeding from code: benchmarks, tests).
+    pub fn minimal(project_id: &str, name: impl Into<String>, category: Category) -> Self {
+        CreateIntegrationInput {
+            project_id: project_id.to_owned().into(),
+            name: name.into(),
+            description: None,
+            category,
+            protocol: None,
+            status: None,
+            enabled: None,
+            tags: None,
+            base_url: None,
+            config: None,
+            headers: None,
+            timeout_ms: None,
+            retry_policy: None,
+            rate_limit: None,
+            cache: None,
+        }
+    }
+}
+
 /// Input of `updateIntegration`: omitted fields stay, `null` clears a nullable field.
 #[derive(Debug, InputObject)]
 pub struct UpdateIntegrationInput {

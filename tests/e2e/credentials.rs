@@ -470,23 +470,11 @@ async fn rotation_resumes_after_an_interrupt(backend: Backend) {
     let caller = Caller::local_operator();
     let mut ids = Vec::new();
     for i in 0..1000 {
-        let input = patchbay::domain::integrations::CreateIntegrationInput {
-            project_id: project.clone().into(),
-            name: format!("i{i}"),
-            description: None,
-            category: patchbay::domain::Category::Custom,
-            protocol: None,
-            status: None,
-            enabled: None,
-            tags: None,
-            base_url: None,
-            config: None,
-            headers: None,
-            timeout_ms: None,
-            retry_policy: None,
-            rate_limit: None,
-            cache: None,
-        };
+        let input = patchbay::domain::integrations::CreateIntegrationInput::minimal(
+            &project,
+            format!("i{i}"),
+            patchbay::domain::Category::Custom,
+        );
         let integration = patchbay::domain::integrations::create(&app, &caller, input)
             .await
             .unwrap();
