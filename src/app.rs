@@ -20,17 +20,26 @@ pub struct App {
     /// The one HTTP client for outgoing calls (pooled, rustls, no automatic redirects,
     /// SSRF-guarded DNS resolution).
     pub http: reqwest::Client,
+    /// What the SSRF guard lets through (shared with the client's resolver).
+    pub ssrf: Arc<crate::outbound::ssrf::SsrfPolicy>,
+    /// The execution engine's per-integration guards and response cache.
+    pub outbound: crate::outbound::Outbound,
     /// One OAuth2 refresh at a time per integration.
     pub refresh_locks: moka::sync::Cache<String, Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl App {
     pub fn new(config: Config, store: Store, vault: Vault) -> anyhow::Result<Arc<Self>> {
+        let ssrf = Arc::new(crate::outbound::ssrf::SsrfPolicy {
+            allow_private: config.allow_private_networks,
+            allow_cidrs: config.outbound.allow_cidrs.clone(),
+        });
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(crate::outbound::ssrf::GuardedResolver {
-                allow_private: config.allow_private_networks,
+                policy: ssrf.clone(),
             })
+            .pool_max_idle_per_host(64)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
@@ -43,6 +52,8 @@ impl App {
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
             http,
+            ssrf,
+            outbound: crate::outbound::Outbound::default(),
             vault,
             config,
             store,

@@ -167,6 +167,108 @@ pub struct Settings {
     /// Events a slow subscriber may fall behind before it is told it lagged [default: 1024].
     #[arg(long, env = "PATCHBAY_EVENT_BUFFER", global = true, value_name = "N")]
     pub event_buffer: Option<usize>,
+
+    /// CIDR ranges outgoing calls may reach even though they are private (comma-separated,
+    /// e.g. `10.20.0.0/16,fd00::/8`); narrower than --allow-private-networks [default: none].
+    #[arg(
+        long,
+        env = "PATCHBAY_OUTBOUND_ALLOW_CIDRS",
+        global = true,
+        value_name = "CIDRS",
+        value_delimiter = ','
+    )]
+    pub outbound_allow_cidrs: Option<Vec<ipnet::IpNet>>,
+
+    /// Redirects an outgoing call follows, each re-checked by the SSRF guard; 0 returns the
+    /// 3xx response as is [default: 5].
+    #[arg(
+        long,
+        env = "PATCHBAY_OUTBOUND_MAX_REDIRECTS",
+        global = true,
+        value_name = "N"
+    )]
+    pub outbound_max_redirects: Option<u32>,
+
+    /// Longest a call waits for its integration's rate limit (or an upstream's announced
+    /// reset) before it fails RATE_LIMITED, in milliseconds [default: 5000].
+    #[arg(
+        long,
+        env = "PATCHBAY_OUTBOUND_QUEUE_WAIT_MS",
+        global = true,
+        value_name = "MS"
+    )]
+    pub outbound_queue_wait_ms: Option<u64>,
+
+    /// Largest response body kept from an outgoing call; longer bodies are cut and flagged
+    /// `truncated` [default: 1048576].
+    #[arg(
+        long,
+        env = "PATCHBAY_OUTBOUND_MAX_RESPONSE_BYTES",
+        global = true,
+        value_name = "BYTES"
+    )]
+    pub outbound_max_response_bytes: Option<usize>,
+
+    /// Longest upstream `Retry-After` a retry waits for; longer ones end the call with
+    /// RATE_LIMITED and the upstream's retryAfterSeconds [default: 30].
+    #[arg(
+        long,
+        env = "PATCHBAY_OUTBOUND_MAX_RETRY_AFTER_SECS",
+        global = true,
+        value_name = "SECS"
+    )]
+    pub outbound_max_retry_after_secs: Option<u64>,
+
+    /// Consecutive failures (network, timeout, 5xx) that open an integration's circuit
+    /// [default: 5].
+    #[arg(
+        long,
+        env = "PATCHBAY_CIRCUIT_FAILURE_THRESHOLD",
+        global = true,
+        value_name = "N"
+    )]
+    pub circuit_failure_threshold: Option<u32>,
+
+    /// Failure percentage over the last `circuit_window` calls that opens the circuit
+    /// (judged once half the window is filled) [default: 50].
+    #[arg(
+        long,
+        env = "PATCHBAY_CIRCUIT_FAILURE_RATE",
+        global = true,
+        value_name = "PERCENT"
+    )]
+    pub circuit_failure_rate: Option<u32>,
+
+    /// Calls the failure rate is measured over [default: 20].
+    #[arg(long, env = "PATCHBAY_CIRCUIT_WINDOW", global = true, value_name = "N")]
+    pub circuit_window: Option<u32>,
+
+    /// Seconds an open circuit rejects calls before one probe is let through [default: 30].
+    #[arg(
+        long,
+        env = "PATCHBAY_CIRCUIT_COOLDOWN_SECS",
+        global = true,
+        value_name = "SECS"
+    )]
+    pub circuit_cooldown_secs: Option<u64>,
+
+    /// Execution records kept per integration; older ones are pruned [default: 10000].
+    #[arg(
+        long,
+        env = "PATCHBAY_EXECUTION_RETENTION_PER_INTEGRATION",
+        global = true,
+        value_name = "N"
+    )]
+    pub execution_retention_per_integration: Option<i64>,
+
+    /// Execution records older than this many days are pruned [default: 7].
+    #[arg(
+        long,
+        env = "PATCHBAY_EXECUTION_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub execution_retention_days: Option<i64>,
 }
 
 /// The resolved, validated configuration.
@@ -191,6 +293,23 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     pub allow_private_networks: bool,
     pub oauth_refresh_skew: Duration,
+    pub outbound: OutboundConfig,
+}
+
+/// Settings of the outbound execution engine.
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    pub allow_cidrs: Vec<ipnet::IpNet>,
+    pub max_redirects: u32,
+    pub queue_wait: Duration,
+    pub max_response_bytes: usize,
+    pub max_retry_after: Duration,
+    pub circuit_failure_threshold: u32,
+    pub circuit_failure_rate: u32,
+    pub circuit_window: u32,
+    pub circuit_cooldown: Duration,
+    pub execution_retention_per_integration: i64,
+    pub execution_retention_days: i64,
 }
 
 impl Config {
@@ -234,6 +353,26 @@ impl Config {
             master_key_file: a.master_key_file.clone().or(b.master_key_file.clone()),
             allow_private_networks: a.allow_private_networks.or(b.allow_private_networks),
             oauth_refresh_skew_secs: a.oauth_refresh_skew_secs.or(b.oauth_refresh_skew_secs),
+            outbound_allow_cidrs: a
+                .outbound_allow_cidrs
+                .clone()
+                .or(b.outbound_allow_cidrs.clone()),
+            outbound_max_redirects: a.outbound_max_redirects.or(b.outbound_max_redirects),
+            outbound_queue_wait_ms: a.outbound_queue_wait_ms.or(b.outbound_queue_wait_ms),
+            outbound_max_response_bytes: a
+                .outbound_max_response_bytes
+                .or(b.outbound_max_response_bytes),
+            outbound_max_retry_after_secs: a
+                .outbound_max_retry_after_secs
+                .or(b.outbound_max_retry_after_secs),
+            circuit_failure_threshold: a.circuit_failure_threshold.or(b.circuit_failure_threshold),
+            circuit_failure_rate: a.circuit_failure_rate.or(b.circuit_failure_rate),
+            circuit_window: a.circuit_window.or(b.circuit_window),
+            circuit_cooldown_secs: a.circuit_cooldown_secs.or(b.circuit_cooldown_secs),
+            execution_retention_per_integration: a
+                .execution_retention_per_integration
+                .or(b.execution_retention_per_integration),
+            execution_retention_days: a.execution_retention_days.or(b.execution_retention_days),
         };
         Self::from_settings(pick(cli, &file))
     }
@@ -270,13 +409,29 @@ impl Config {
             master_key_file: s.master_key_file,
             allow_private_networks: s.allow_private_networks.unwrap_or(false),
             oauth_refresh_skew: Duration::from_secs(s.oauth_refresh_skew_secs.unwrap_or(300)),
+            outbound: OutboundConfig {
+                allow_cidrs: s.outbound_allow_cidrs.unwrap_or_default(),
+                max_redirects: s.outbound_max_redirects.unwrap_or(5),
+                queue_wait: Duration::from_millis(s.outbound_queue_wait_ms.unwrap_or(5000)),
+                max_response_bytes: s.outbound_max_response_bytes.unwrap_or(1024 * 1024),
+                max_retry_after: Duration::from_secs(s.outbound_max_retry_after_secs.unwrap_or(30)),
+                circuit_failure_threshold: s.circuit_failure_threshold.unwrap_or(5),
+                circuit_failure_rate: s.circuit_failure_rate.unwrap_or(50),
+                circuit_window: s.circuit_window.unwrap_or(20),
+                circuit_cooldown: Duration::from_secs(s.circuit_cooldown_secs.unwrap_or(30)),
+                execution_retention_per_integration: s
+                    .execution_retention_per_integration
+                    .unwrap_or(10_000),
+                execution_retention_days: s.execution_retention_days.unwrap_or(7),
+            },
         };
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        let checks: [(bool, &str); 8] = [
+        let out = &self.outbound;
+        let checks: [(bool, &str); 15] = [
             (
                 (1..=1000).contains(&self.db_pool_size),
                 "db_pool_size must be 1-1000",
@@ -306,6 +461,34 @@ impl Config {
                 "log_retention_days must be at least 1",
             ),
             (self.event_buffer >= 16, "event_buffer must be at least 16"),
+            (
+                out.max_redirects <= 20,
+                "outbound_max_redirects must be 0-20",
+            ),
+            (
+                out.max_response_bytes >= 1024,
+                "outbound_max_response_bytes must be at least 1024",
+            ),
+            (
+                out.circuit_failure_threshold >= 1,
+                "circuit_failure_threshold must be at least 1",
+            ),
+            (
+                (1..=100).contains(&out.circuit_failure_rate),
+                "circuit_failure_rate must be 1-100",
+            ),
+            (
+                (2..=1000).contains(&out.circuit_window),
+                "circuit_window must be 2-1000",
+            ),
+            (
+                out.execution_retention_per_integration >= 1,
+                "execution_retention_per_integration must be at least 1",
+            ),
+            (
+                out.execution_retention_days >= 1,
+                "execution_retention_days must be at least 1",
+            ),
         ];
         for (ok, message) in checks {
             anyhow::ensure!(ok, "invalid setting: {message}");

@@ -28,6 +28,17 @@ pub enum AppError {
     Conflict(String),
     #[error("too many requests; retry in {retry_after_seconds}s")]
     RateLimited { retry_after_seconds: u64 },
+    /// The integration takes no calls (disabled, MAINTENANCE, DEPRECATED).
+    #[error("{0}")]
+    Unavailable(String),
+    /// An outgoing call failed without a usable upstream answer.
+    #[error("{message}")]
+    Execution {
+        class: crate::outbound::classify::ErrorClass,
+        message: String,
+        retry_after_seconds: Option<u64>,
+        execution_id: Option<String>,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -61,6 +72,8 @@ impl AppError {
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
             AppError::Conflict(_) => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::Unavailable(_) => "INTEGRATION_UNAVAILABLE",
+            AppError::Execution { class, .. } => class.api_code(),
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -86,6 +99,23 @@ impl AppError {
             } => error.extend_with(|_, e| {
                 e.set("code", code);
                 e.set("retryAfterSeconds", retry_after_seconds);
+            }),
+            AppError::Execution {
+                class,
+                retry_after_seconds,
+                execution_id,
+                ..
+            } => error.extend_with(|_, e| {
+                e.set("code", code);
+                e.set("errorClass", class.as_str());
+                e.set("recoverable", class.recoverable());
+                e.set("recoveryAction", class.recovery_action().as_str());
+                if let Some(seconds) = retry_after_seconds {
+                    e.set("retryAfterSeconds", seconds);
+                }
+                if let Some(id) = &execution_id {
+                    e.set("executionId", id.as_str());
+                }
             }),
             _ => error.extend_with(|_, e| e.set("code", code)),
         }

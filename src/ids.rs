@@ -13,6 +13,7 @@ pub enum IdKind {
     MasterKey,
     EncryptionKey,
     KeyRotation,
+    Execution,
 }
 
 impl IdKind {
@@ -26,10 +27,11 @@ impl IdKind {
             IdKind::MasterKey => "mk",
             IdKind::EncryptionKey => "key",
             IdKind::KeyRotation => "rot",
+            IdKind::Execution => "exe",
         }
     }
 
-    const ALL: [IdKind; 8] = [
+    const ALL: [IdKind; 9] = [
         IdKind::Project,
         IdKind::Integration,
         IdKind::Token,
@@ -38,6 +40,7 @@ impl IdKind {
         IdKind::MasterKey,
         IdKind::EncryptionKey,
         IdKind::KeyRotation,
+        IdKind::Execution,
     ];
 
     /// The kind an ID claims by its prefix, if it is well-formed.

@@ -117,7 +117,7 @@ fn resume_rotation(app: &Arc<App>) {
     });
 }
 
-/// Prunes old log entries now and then.
+/// Prunes old log entries and execution records now and then.
 async fn retention_loop(app: Arc<App>, shutdown: CancellationToken) {
     loop {
         tokio::select! {
@@ -125,18 +125,27 @@ async fn retention_loop(app: Arc<App>, shutdown: CancellationToken) {
             () = tokio::time::sleep(RETENTION_INTERVAL) => {}
         }
         if let Err(err) = apply_retention(&app).await {
-            tracing::warn!(error = %err, "log retention failed; will retry");
+            tracing::warn!(error = %err, "retention failed; will retry");
         }
     }
 }
 
-/// Applies the configured log retention once; returns how many entries went.
+/// Applies the configured retention of logs and execution records once; returns how
+/// many rows went.
 pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
     let cutoff = now() - chrono::Duration::days(app.config.log_retention_days);
-    let removed =
+    let mut removed =
         log_store::prune(&app.store, app.config.log_retention_per_integration, cutoff).await?;
+    let outbound = &app.config.outbound;
+    let cutoff = now() - chrono::Duration::days(outbound.execution_retention_days);
+    removed += crate::store::executions::prune(
+        &app.store,
+        outbound.execution_retention_per_integration,
+        cutoff,
+    )
+    .await?;
     if removed > 0 {
-        tracing::debug!(removed, "pruned old log entries");
+        tracing::debug!(removed, "pruned old log entries and execution records");
     }
     Ok(removed)
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::access::{Caller, Role};
+use super::call_options::{self, CallOptions, ConnectionCheck, ErrorRule, Transforms};
 use super::logs::{LogEntry, LogLevel};
 use super::{AuthKind, Category, IntegrationStatus, Protocol, utc, validate};
 use crate::app::App;
@@ -110,6 +111,7 @@ pub struct Integration {
     pub retry_policy: RetryPolicy,
     pub rate_limit: Option<RateLimit>,
     pub cache: CachePolicy,
+    pub call_options: CallOptions,
     pub created_by: String,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -133,6 +135,7 @@ impl Integration {
                 .map(|text| decode_json("integrations.rate_limit", text))
                 .transpose()?,
             cache: decode_json("integrations.cache_policy", &row.cache_policy)?,
+            call_options: decode_json("integrations.call_options", &row.call_options)?,
             id: row.id,
             project_id: row.project_id,
             name: row.name,
@@ -166,6 +169,7 @@ impl Integration {
             retry_policy: json(&self.retry_policy),
             rate_limit: self.rate_limit.as_ref().map(json),
             cache_policy: json(&self.cache),
+            call_options: json(&self.call_options),
             created_by: self.created_by.clone(),
             version: self.version,
             created_at: self.created_at.naive_utc(),
@@ -205,6 +209,15 @@ pub struct CreateIntegrationInput {
     pub retry_policy: Option<RetryPolicyInput>,
     pub rate_limit: Option<RateLimitInput>,
     pub cache: Option<CachePolicyInput>,
+    /// JMESPath reshaping of JSON request and response bodies.
+    pub transforms: Option<Transforms>,
+    /// Rules that turn upstream answers into failures of a chosen class.
+    pub error_rules: Option<Vec<ErrorRule>>,
+    /// What `testConnection` sends (default: GET / expecting 2xx).
+    pub connection_check: Option<ConnectionCheck>,
+    /// Let `executeRequest` call absolute URLs instead of paths under the base URL
+    /// (still checked by the SSRF guard). Defaults to false.
+    pub allow_absolute_urls: Option<bool>,
 }
 
 impl CreateIntegrationInput {
@@ -227,6 +240,10 @@ impl CreateIntegrationInput {
             retry_policy: None,
             rate_limit: None,
             cache: None,
+            transforms: None,
+            error_rules: None,
+            connection_check: None,
+            allow_absolute_urls: None,
         }
     }
 }
@@ -251,6 +268,10 @@ pub struct UpdateIntegrationInput {
     pub retry_policy: Option<RetryPolicyInput>,
     pub rate_limit: MaybeUndefined<RateLimitInput>,
     pub cache: Option<CachePolicyInput>,
+    pub transforms: Option<Transforms>,
+    pub error_rules: Option<Vec<ErrorRule>>,
+    pub connection_check: MaybeUndefined<ConnectionCheck>,
+    pub allow_absolute_urls: Option<bool>,
 }
 
 /// Filters of the `integrations` listing; all given parts must hold.
@@ -460,6 +481,22 @@ pub async fn create(
             .map(|r| rate_limit("input.rateLimit", r))
             .transpose()?,
         cache: cache_policy("input.cache", CachePolicy::default(), input.cache)?,
+        call_options: CallOptions {
+            transforms: input
+                .transforms
+                .map(|t| call_options::validate_transforms("input.transforms", t))
+                .transpose()?
+                .unwrap_or_default(),
+            error_rules: call_options::validate_rules(
+                "input.errorRules",
+                input.error_rules.unwrap_or_default(),
+            )?,
+            connection_check: input
+                .connection_check
+                .map(|c| call_options::validate_check("input.connectionCheck", c))
+                .transpose()?,
+            allow_absolute_urls: input.allow_absolute_urls.unwrap_or(false),
+        },
         created_by: caller.principal.name.clone(),
         version: 1,
         created_at: at,
@@ -589,6 +626,33 @@ pub async fn update(
     if input.cache.is_some() {
         next.cache = cache_policy("input.cache", current.cache.clone(), input.cache)?;
         changed.push("cache");
+    }
+    if let Some(transforms) = input.transforms {
+        next.call_options.transforms =
+            call_options::validate_transforms("input.transforms", transforms)?;
+        changed.push("transforms");
+    }
+    if let Some(rules) = input.error_rules {
+        next.call_options.error_rules = call_options::validate_rules("input.errorRules", rules)?;
+        changed.push("errorRules");
+    }
+    match input.connection_check {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => {
+            next.call_options.connection_check = None;
+            changed.push("connectionCheck");
+        }
+        MaybeUndefined::Value(check) => {
+            next.call_options.connection_check = Some(call_options::validate_check(
+                "input.connectionCheck",
+                check,
+            )?);
+            changed.push("connectionCheck");
+        }
+    }
+    if let Some(allow) = input.allow_absolute_urls {
+        next.call_options.allow_absolute_urls = allow;
+        changed.push("allowAbsoluteUrls");
     }
     if changed.is_empty() {
         return Ok(current);

@@ -2,7 +2,9 @@
 //! and which log entries and audit records each change leaves behind.
 
 pub mod access;
+pub mod call_options;
 pub mod credentials;
+pub mod executions;
 pub mod integrations;
 pub mod logs;
 pub mod projects;
@@ -22,9 +24,10 @@ macro_rules! stored_enum {
         $(#[$meta])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum,
-            strum::EnumString, strum::IntoStaticStr,
+            strum::EnumString, strum::IntoStaticStr, serde::Serialize, serde::Deserialize,
         )]
         #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
@@ -78,6 +81,7 @@ stored_enum! {
         /// OAuth 2.0 with refresh.
         #[graphql(name = "OAUTH2")]
         #[strum(serialize = "OAUTH2")]
+        #[serde(rename = "OAUTH2")]
         Oauth2,
         /// A set of custom headers.
         Custom,

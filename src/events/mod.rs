@@ -9,12 +9,15 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+use crate::domain::executions::Execution;
 use crate::domain::logs::LogEntry;
 
 /// Something a subscription may want to see.
 #[derive(Debug, Clone)]
 pub enum BusEvent {
     Log(LogEntry),
+    /// An outgoing call finished (boxed: records are large and calls frequent).
+    Execution(Box<Execution>),
 }
 
 /// A broadcast channel of [`BusEvent`]s; cheap to clone.

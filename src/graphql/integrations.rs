@@ -8,6 +8,8 @@ use super::connection::{IdConnection, PageArgs, connection};
 use super::logs::{LogEntry, log_connection};
 use super::projects::{Project, ProjectLoader};
 use super::{app, caller};
+use crate::domain::call_options::{ConnectionCheck, ErrorRule, Transforms};
+use crate::domain::executions::{Metrics, TimeWindow};
 use crate::domain::integrations::{
     self as domain, CachePolicy, CreateIntegrationInput, IntegrationFilter, RateLimit, RetryPolicy,
     UpdateIntegrationInput,
@@ -16,6 +18,7 @@ use crate::domain::logs::LogLevel;
 use crate::domain::{AuthKind, Category, IntegrationStatus, Protocol};
 use crate::error::{ApiResult, AppError};
 use crate::ids::IdKind;
+use crate::outbound::guard::CircuitState;
 use crate::store::logs::LogQuery;
 
 /// A registered outside tool: where it is, how to call it, and what happened to it.
@@ -96,6 +99,50 @@ impl Integration {
         &self.0.cache
     }
     /// Name of the token that created it.
+    /// JMESPath transforms of JSON request and response bodies.
+    async fn transforms(&self) -> &Transforms {
+        &self.0.call_options.transforms
+    }
+    /// Rules that turn upstream answers into failures of a chosen class.
+    async fn error_rules(&self) -> &[ErrorRule] {
+        &self.0.call_options.error_rules
+    }
+    /// What `testConnection` sends (null: GET / expecting 2xx).
+    async fn connection_check(&self) -> Option<&ConnectionCheck> {
+        self.0.call_options.connection_check.as_ref()
+    }
+    /// Whether `executeRequest` may call absolute URLs.
+    async fn allow_absolute_urls(&self) -> bool {
+        self.0.call_options.allow_absolute_urls
+    }
+    /// The circuit breaker's state in this server process.
+    async fn circuit_state(&self, ctx: &Context<'_>) -> CircuitState {
+        app(ctx).outbound.circuit_state(&self.0.id)
+    }
+    /// Call metrics over a window (default: the last day).
+    async fn metrics(&self, ctx: &Context<'_>, window: Option<TimeWindow>) -> ApiResult<Metrics> {
+        let window = window.unwrap_or_default();
+        let totals = crate::store::executions::totals(&app(ctx).store, &self.0.id, window.since())
+            .await
+            .map_err(AppError::from)?;
+        Ok(Metrics::from_totals(window, totals))
+    }
+    /// Recorded calls, oldest first; `success` filters by outcome.
+    #[graphql(complexity = "first.unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
+    async fn executions(
+        &self,
+        ctx: &Context<'_>,
+        success: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<IdConnection<super::executions::Execution>> {
+        let query = crate::store::executions::ExecutionQuery {
+            integration_id: Some(self.0.id.clone()),
+            project_ids: None,
+            success,
+        };
+        super::executions::execution_connection(ctx, &query, PageArgs::forward(first, after)).await
+    }
     async fn created_by(&self) -> &str {
         &self.0.created_by
     }

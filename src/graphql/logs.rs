@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, ErrorExtensions, ID, InputObject, Json, Object, Subscription};
+use async_graphql::{Context, ID, InputObject, Json, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
@@ -192,14 +192,9 @@ impl LogSubscription {
                     BusEvent::Log(entry) if matches(&query, entry) => {
                         Some(Ok(LogEntry(entry.clone())))
                     }
-                    BusEvent::Log(_) => None,
+                    _ => None,
                 },
-                Err(BroadcastStreamRecvError::Lagged(missed)) => {
-                    Some(Err(async_graphql::Error::new(format!(
-                        "this subscriber fell behind; {missed} events were skipped"
-                    ))
-                    .extend_with(|_, e| e.set("code", "LAGGED"))))
-                }
+                Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(super::lagged(missed))),
             };
             futures_util::future::ready(item)
         }))

@@ -5,6 +5,7 @@
 
 mod connection;
 mod credentials;
+mod executions;
 mod integrations;
 mod logs;
 mod node;
@@ -39,11 +40,12 @@ pub struct Mutation(
     integrations::IntegrationMutation,
     viewer::TokenMutation,
     credentials::CredentialMutation,
+    executions::ExecutionMutation,
 );
 
 /// The subscription root.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(logs::LogSubscription);
+pub struct Subscription(logs::LogSubscription, executions::ExecutionSubscription);
 
 pub type PatchbaySchema = Schema<Query, Mutation, Subscription>;
 
@@ -107,4 +109,13 @@ pub(crate) fn app<'a>(ctx: &Context<'a>) -> &'a Arc<App> {
 pub(crate) fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
     ctx.data::<Caller>()
         .map_err(|_| AppError::Unauthenticated("authentication required".to_owned()))
+}
+
+/// The error a subscription stream yields when its subscriber fell behind the bus.
+pub(crate) fn lagged(missed: u64) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions;
+    async_graphql::Error::new(format!(
+        "this subscriber fell behind; {missed} events were skipped"
+    ))
+    .extend_with(|_, e| e.set("code", "LAGGED"))
 }

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use super::executions::Execution;
 use super::integrations::Integration;
 use super::projects::Project;
 use super::viewer::ApiToken;
@@ -12,11 +13,16 @@ use crate::ids::IdKind;
 
 /// An object with a global ID.
 #[derive(Interface)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a short-lived resolver result; boxing would complicate the derive"
+)]
 #[graphql(field(name = "id", ty = "ID"))]
 pub enum Node {
     Project(Project),
     Integration(Integration),
     ApiToken(ApiToken),
+    Execution(Execution),
 }
 
 #[derive(Default)]
@@ -43,6 +49,7 @@ impl NodeQuery {
                     .ok_or_else(|| AppError::not_found("node", id.as_str()))?;
                 Node::ApiToken(ApiToken(token))
             }
+            Some(IdKind::Execution) => Node::Execution(super::executions::get(ctx, &id).await?),
             _ => return Err(AppError::not_found("node", id.as_str()).into()),
         };
         Ok(Some(node))

@@ -1,12 +1,44 @@
 //! The SSRF guard: refuses URLs that resolve to loopback, private, link-local (cloud
 //! metadata included), CGNAT, multicast, unspecified or other non-public addresses,
-//! unless private networks are explicitly allowed (local development and tests).
+//! unless private networks are explicitly allowed (local development and tests) or the
+//! address lies in an allow-listed CIDR range.
 //!
 //! Two layers: [`check_url`] refuses a URL up front with a clear reason (literal IPs
 //! never reach a resolver), and [`GuardedResolver`], installed in the one shared HTTP
 //! client, hands the connector only public addresses, so the address that is checked is
 //! the address that is connected to (no DNS-rebinding window). The client follows no
 //! redirects; the outbound engine re-checks each hop it chooses to follow.
+
+/// What the guard lets through besides public addresses.
+#[derive(Debug, Clone, Default)]
+pub struct SsrfPolicy {
+    /// Every address (local development and tests).
+    pub allow_private: bool,
+    /// Private ranges that are allowed anyway.
+    pub allow_cidrs: Vec<ipnet::IpNet>,
+}
+
+impl SsrfPolicy {
+    /// The rule that refuses `ip` under this policy, `None` when it may be called.
+    pub fn refuses(&self, ip: IpAddr) -> Option<&'static str> {
+        if self.allow_private {
+            return None;
+        }
+        let rule = blocked_rule(ip)?;
+        let canonical = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        if self
+            .allow_cidrs
+            .iter()
+            .any(|net| net.contains(&ip) || net.contains(&canonical))
+        {
+            return None;
+        }
+        Some(rule)
+    }
+}
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -88,7 +120,7 @@ fn v6_rule(ip: Ipv6Addr) -> Option<&'static str> {
 }
 
 /// Checks a URL before it is called: scheme, and every address its host resolves to.
-pub async fn check_url(url: &url::Url, allow_private: bool) -> Result<(), SsrfError> {
+pub async fn check_url(url: &url::Url, policy: &SsrfPolicy) -> Result<(), SsrfError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(SsrfError::Scheme);
     }
@@ -96,7 +128,7 @@ pub async fn check_url(url: &url::Url, allow_private: bool) -> Result<(), SsrfEr
         .host_str()
         .filter(|h| !h.is_empty())
         .ok_or(SsrfError::NoHost)?;
-    if allow_private {
+    if policy.allow_private {
         return Ok(());
     }
     let port = url.port_or_known_default().unwrap_or(443);
@@ -116,7 +148,7 @@ pub async fn check_url(url: &url::Url, allow_private: bool) -> Result<(), SsrfEr
         return Err(unresolvable());
     }
     for ip in addresses {
-        if let Some(rule) = blocked_rule(ip) {
+        if let Some(rule) = policy.refuses(ip) {
             return Err(SsrfError::Blocked {
                 host: host.to_owned(),
                 ip,
@@ -130,12 +162,12 @@ pub async fn check_url(url: &url::Url, allow_private: bool) -> Result<(), SsrfEr
 /// A DNS resolver for reqwest that drops non-public addresses (unless allowed) and fails
 /// when none is left.
 pub struct GuardedResolver {
-    pub allow_private: bool,
+    pub policy: std::sync::Arc<SsrfPolicy>,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
+        let policy = self.policy.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
             let resolved: Vec<std::net::SocketAddr> =
@@ -143,8 +175,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
             let mut refused = None;
             let allowed: Vec<std::net::SocketAddr> = resolved
                 .into_iter()
-                .filter(|addr| match blocked_rule(addr.ip()) {
-                    Some(rule) if !allow_private => {
+                .filter(|addr| match policy.refuses(addr.ip()) {
+                    Some(rule) => {
                         refused = Some(SsrfError::Blocked {
                             host: host.clone(),
                             ip: addr.ip(),
@@ -152,7 +184,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
                         });
                         false
                     }
-                    _ => true,
+                    None => true,
                 })
                 .collect();
             if allowed.is_empty() {
@@ -191,29 +223,57 @@ mod tests {
         }
     }
 
+    fn strict() -> SsrfPolicy {
+        SsrfPolicy::default()
+    }
+
+    #[test]
+    fn allow_listed_ranges_pass_in_every_form() {
+        let policy = SsrfPolicy {
+            allow_private: false,
+            allow_cidrs: vec!["10.20.0.0/16".parse().unwrap()],
+        };
+        assert_eq!(policy.refuses("10.20.3.4".parse().unwrap()), None);
+        assert_eq!(policy.refuses("::ffff:10.20.3.4".parse().unwrap()), None);
+        assert_eq!(
+            policy.refuses("10.21.0.1".parse().unwrap()),
+            Some("private")
+        );
+        assert_eq!(
+            policy.refuses("127.0.0.1".parse().unwrap()),
+            Some("loopback")
+        );
+    }
+
     #[tokio::test]
     async fn urls_are_checked_by_what_they_resolve_to() {
         let url = |s: &str| url::Url::parse(s).unwrap();
         assert!(matches!(
-            check_url(&url("http://127.0.0.1:8080/x"), false).await,
+            check_url(&url("http://127.0.0.1:8080/x"), &strict()).await,
             Err(SsrfError::Blocked { .. })
         ));
         assert!(matches!(
-            check_url(&url("http://localhost/x"), false).await,
+            check_url(&url("http://localhost/x"), &strict()).await,
             Err(SsrfError::Blocked { .. })
         ));
         assert!(matches!(
-            check_url(&url("http://2130706433/"), false).await,
+            check_url(&url("http://2130706433/"), &strict()).await,
             Err(SsrfError::Blocked { .. })
         ));
         assert_eq!(
-            check_url(&url("ftp://example.com/"), false).await,
+            check_url(&url("ftp://example.com/"), &strict()).await,
             Err(SsrfError::Scheme)
         );
         assert!(
-            check_url(&url("http://127.0.0.1:8080/x"), true)
-                .await
-                .is_ok()
+            check_url(
+                &url("http://127.0.0.1:8080/x"),
+                &SsrfPolicy {
+                    allow_private: true,
+                    allow_cidrs: vec![]
+                }
+            )
+            .await
+            .is_ok()
         );
     }
 
@@ -221,7 +281,7 @@ mod tests {
     async fn the_client_resolver_refuses_private_addresses() {
         let client = reqwest::Client::builder()
             .dns_resolver(GuardedResolver {
-                allow_private: false,
+                policy: std::sync::Arc::new(strict()),
             })
             .build()
             .unwrap();
@@ -237,7 +297,10 @@ mod tests {
         assert!(chain.contains("loopback"), "{chain}");
         let allowed = reqwest::Client::builder()
             .dns_resolver(GuardedResolver {
-                allow_private: true,
+                policy: std::sync::Arc::new(SsrfPolicy {
+                    allow_private: true,
+                    allow_cidrs: vec![],
+                }),
             })
             .build()
             .unwrap();

@@ -53,6 +53,8 @@ pub struct IntegrationRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// JSON: transforms, error rules, connection check, absolute-URL switch.
+    pub call_options: String,
 }
 
 /// Which integrations a listing wants (every part optional, all must hold).

@@ -1,7 +1,7 @@
 //! The `logs` table: bounded per integration and by age (see [`prune`]).
 
 use chrono::NaiveDateTime;
-use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 
 use super::schema::logs;
@@ -72,48 +72,15 @@ pub async fn prune(
     keep_per_integration: i64,
     older_than: NaiveDateTime,
 ) -> StoreResult<usize> {
-    let crowded: Vec<Option<String>> = with_read!(store, |conn| {
-        logs::table
-            .group_by(logs::integration_id)
-            .having(diesel::dsl::count_star().gt(keep_per_integration))
-            .select(logs::integration_id)
-            .load(conn)
-            .await
-    })?;
-    let mut removed = 0;
-    with_write!(store, |conn| {
-        removed += diesel::delete(logs::table.filter(logs::created_at.lt(older_than)))
-            .execute(conn)
-            .await?;
-        for integration_id in crowded.iter().flatten() {
-            // The id of the oldest entry to keep; everything before it goes.
-            let boundary: Option<String> = logs::table
-                .filter(logs::integration_id.eq(integration_id))
-                .order(logs::id.desc())
-                .offset(keep_per_integration - 1)
-                .select(logs::id)
-                .first(conn)
-                .await
-                .map(Some)
-                .or_else(|e| {
-                    if e == diesel::result::Error::NotFound {
-                        Ok(None)
-                    } else {
-                        Err(e)
-                    }
-                })?;
-            if let Some(boundary) = boundary {
-                removed += diesel::delete(
-                    logs::table
-                        .filter(logs::integration_id.eq(integration_id))
-                        .filter(logs::id.lt(boundary)),
-                )
-                .execute(conn)
-                .await?;
-            }
-        }
-        Ok(removed)
-    })
+    super::prune_per_integration!(
+        store,
+        logs,
+        logs::integration_id,
+        logs::id,
+        logs::created_at,
+        keep_per_integration,
+        older_than
+    )
 }
 
 /// Writes a journal on its own (for events that change nothing else, such as a failed refresh).

@@ -7,6 +7,7 @@
 //! failing with SQLITE_BUSY) and a read pool; PostgreSQL uses one pool for both.
 
 pub mod audit;
+pub mod executions;
 pub mod integrations;
 pub mod logs;
 mod migrate;
@@ -450,3 +451,48 @@ macro_rules! write_journal {
     }};
 }
 pub(crate) use write_journal;
+
+/// Deletes rows of a per-integration table beyond the newest `keep` per integration and
+/// older than a cutoff (retention of logs, execution records, …). IDs sort by creation.
+macro_rules! prune_per_integration {
+    ($store:expr, $table:ident, $integration:expr, $id:expr, $at:expr, $keep:expr, $cutoff:expr) => {{
+        use diesel::NullableExpressionMethods;
+        let keep: i64 = $keep;
+        let crowded: Vec<Option<String>> = $crate::store::with_read!($store, |conn| {
+            $table::table
+                .group_by($integration)
+                .having(diesel::dsl::count_star().gt(keep))
+                .select($integration.nullable())
+                .load(conn)
+                .await
+        })?;
+        let mut removed = 0;
+        $crate::store::with_write!($store, |conn| {
+            removed += diesel::delete($table::table.filter($at.lt($cutoff)))
+                .execute(conn)
+                .await?;
+            for integration_id in crowded.iter().flatten() {
+                // The id of the oldest row to keep; everything before it goes.
+                let boundary: Option<String> = $table::table
+                    .filter($integration.eq(integration_id))
+                    .order($id.desc())
+                    .offset(keep - 1)
+                    .select($id)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if let Some(boundary) = boundary {
+                    removed += diesel::delete(
+                        $table::table
+                            .filter($integration.eq(integration_id))
+                            .filter($id.lt(boundary)),
+                    )
+                    .execute(conn)
+                    .await?;
+                }
+            }
+            Ok(removed)
+        })
+    }};
+}
+pub(crate) use prune_per_integration;

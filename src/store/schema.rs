@@ -35,6 +35,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        call_options -> Text,
     }
 }
 
@@ -134,3 +135,29 @@ diesel::table! {
 
 diesel::joinable!(credentials -> integrations (integration_id));
 diesel::allow_tables_to_appear_in_same_query!(credentials, integrations);
+
+diesel::table! {
+    executions (id) {
+        id -> Text,
+        project_id -> Text,
+        integration_id -> Text,
+        operation -> Text,
+        method -> Text,
+        path -> Text,
+        status_code -> Nullable<Integer>,
+        success -> Bool,
+        latency_ms -> Integer,
+        bytes_in -> BigInt,
+        bytes_out -> BigInt,
+        retries -> Integer,
+        cached -> Bool,
+        truncated -> Bool,
+        error_class -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(executions -> integrations (integration_id));
+diesel::allow_tables_to_appear_in_same_query!(executions, integrations);

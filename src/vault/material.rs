@@ -256,7 +256,7 @@ async fn request_token(app: &App, current: &CredentialSecret) -> Result<Credenti
         return Err("not OAuth2 credentials".into());
     };
     let url = url::Url::parse(token_url).map_err(|_| "the token URL is not valid".to_owned())?;
-    crate::outbound::ssrf::check_url(&url, app.config.allow_private_networks)
+    crate::outbound::ssrf::check_url(&url, &app.ssrf)
         .await
         .map_err(|e| e.to_string())?;
     let mut form: Vec<(&str, &str)> = vec![("client_id", client_id)];

@@ -7,6 +7,7 @@ mod credentials;
 mod http_spec;
 mod integrations;
 mod operations;
+mod outbound;
 mod projects;
 mod subscriptions;
 mod support;

@@ -1,0 +1,2 @@
+DROP TABLE executions;
+ALTER TABLE integrations DROP COLUMN call_options;
