@@ -217,7 +217,8 @@ impl<'a> Attempts<'a> {
             });
             return Ok(result);
         }
-        if let Err(refused) = ssrf::check_url(self.url, &self.app.ssrf).await {
+        // Names are checked by the client's resolver when it connects.
+        if let Err(refused) = ssrf::check_literal(self.url, &self.app.ssrf) {
             result.answer = Err(CallError::new(ErrorClass::Blocked, refused.to_string()));
             return Ok(result);
         }

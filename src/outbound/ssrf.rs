@@ -121,6 +121,35 @@ fn v6_rule(ip: Ipv6Addr) -> Option<&'static str> {
 
 /// Checks a URL before it is called: scheme, and every address its host resolves to.
 pub async fn check_url(url: &url::Url, policy: &SsrfPolicy) -> Result<(), SsrfError> {
+    let Some(host) = check_literal(url, policy)? else {
+        return Ok(());
+    };
+    let port = url.port_or_known_default().unwrap_or(443);
+    let unresolvable = || SsrfError::Unresolvable {
+        host: host.to_owned(),
+    };
+    let addresses: Vec<IpAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| unresolvable())?
+        .map(|a| a.ip())
+        .collect();
+    if addresses.is_empty() {
+        return Err(unresolvable());
+    }
+    for ip in addresses {
+        refuse(host, ip, policy)?;
+    }
+    Ok(())
+}
+
+/// Checks what can be checked without DNS: the scheme, and a host given as an address.
+/// Returns the host name left to resolve (`None` when nothing is). The shared client's
+/// [`GuardedResolver`] checks names at connection time, so the engine uses this on every
+/// call and redirect hop without paying for a second lookup.
+pub fn check_literal<'u>(
+    url: &'u url::Url,
+    policy: &SsrfPolicy,
+) -> Result<Option<&'u str>, SsrfError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(SsrfError::Scheme);
     }
@@ -129,34 +158,24 @@ pub async fn check_url(url: &url::Url, policy: &SsrfPolicy) -> Result<(), SsrfEr
         .filter(|h| !h.is_empty())
         .ok_or(SsrfError::NoHost)?;
     if policy.allow_private {
-        return Ok(());
+        return Ok(None);
     }
-    let port = url.port_or_known_default().unwrap_or(443);
-    let unresolvable = || SsrfError::Unresolvable {
-        host: host.to_owned(),
-    };
-    let addresses: Vec<IpAddr> = match url.host() {
-        Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
-        Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
-        _ => tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|_| unresolvable())?
-            .map(|a| a.ip())
-            .collect(),
-    };
-    if addresses.is_empty() {
-        return Err(unresolvable());
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => refuse(host, IpAddr::V4(ip), policy).map(|()| None),
+        Some(url::Host::Ipv6(ip)) => refuse(host, IpAddr::V6(ip), policy).map(|()| None),
+        _ => Ok(Some(host)),
     }
-    for ip in addresses {
-        if let Some(rule) = policy.refuses(ip) {
-            return Err(SsrfError::Blocked {
-                host: host.to_owned(),
-                ip,
-                rule,
-            });
-        }
+}
+
+fn refuse(host: &str, ip: IpAddr, policy: &SsrfPolicy) -> Result<(), SsrfError> {
+    match policy.refuses(ip) {
+        Some(rule) => Err(SsrfError::Blocked {
+            host: host.to_owned(),
+            ip,
+            rule,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A DNS resolver for reqwest that drops non-public addresses (unless allowed) and fails
