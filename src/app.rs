@@ -24,6 +24,12 @@ pub struct App {
     pub ssrf: Arc<crate::outbound::ssrf::SsrfPolicy>,
     /// The execution engine's per-integration guards and response cache.
     pub outbound: crate::outbound::Outbound,
+    /// Per-endpoint delivery limits of this process.
+    pub endpoint_limits: crate::jobs::delivery::EndpointLimits,
+    /// Wakes the background workers when work was stored.
+    pub wake: Wake,
+    /// This process's name as a job lease owner.
+    pub worker_id: String,
     /// One OAuth2 refresh at a time per integration.
     pub refresh_locks: moka::sync::Cache<String, Arc<tokio::sync::Mutex<()>>>,
 }
@@ -54,9 +60,23 @@ impl App {
             http,
             ssrf,
             outbound: crate::outbound::Outbound::default(),
+            wake: Wake::default(),
+            endpoint_limits: crate::jobs::delivery::EndpointLimits::new(
+                config.webhooks.endpoint_concurrency,
+            ),
+            worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             vault,
             config,
             store,
         }))
     }
+}
+
+/// In-process wake-ups of the workers (polling is the fallback, and what other replicas use).
+#[derive(Default)]
+pub struct Wake {
+    /// New events in the outbox.
+    pub dispatcher: tokio::sync::Notify,
+    /// New or rescheduled delivery jobs.
+    pub deliveries: tokio::sync::Notify,
 }

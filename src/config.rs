@@ -269,6 +269,71 @@ pub struct Settings {
         value_name = "DAYS"
     )]
     pub execution_retention_days: Option<i64>,
+
+    /// Time limit of one webhook delivery attempt in seconds [default: 15].
+    #[arg(
+        long,
+        env = "PATCHBAY_WEBHOOK_TIMEOUT_SECS",
+        global = true,
+        value_name = "SECS"
+    )]
+    pub webhook_timeout_secs: Option<u64>,
+
+    /// Delays before each delivery attempt in seconds, comma-separated; the first is the
+    /// initial attempt, jittered ±20% [default: 0,5,300,1800,7200,18000,36000,36000].
+    #[arg(
+        long,
+        env = "PATCHBAY_WEBHOOK_RETRY_SCHEDULE_SECS",
+        global = true,
+        value_name = "SECS,…",
+        value_delimiter = ','
+    )]
+    pub webhook_retry_schedule_secs: Option<Vec<u64>>,
+
+    /// Failed attempts in a row that disable an endpoint [default: 50].
+    #[arg(
+        long,
+        env = "PATCHBAY_WEBHOOK_DISABLE_AFTER_FAILURES",
+        global = true,
+        value_name = "N"
+    )]
+    pub webhook_disable_after_failures: Option<i32>,
+
+    /// Hours of uninterrupted failure that disable an endpoint [default: 120].
+    #[arg(
+        long,
+        env = "PATCHBAY_WEBHOOK_DISABLE_AFTER_HOURS",
+        global = true,
+        value_name = "HOURS"
+    )]
+    pub webhook_disable_after_hours: Option<i64>,
+
+    /// Deliveries in flight at once to one endpoint [default: 8].
+    #[arg(
+        long,
+        env = "PATCHBAY_WEBHOOK_ENDPOINT_CONCURRENCY",
+        global = true,
+        value_name = "N"
+    )]
+    pub webhook_endpoint_concurrency: Option<usize>,
+
+    /// Hours a rotated-out webhook secret keeps signing beside the new one [default: 24].
+    #[arg(
+        long,
+        env = "PATCHBAY_WEBHOOK_SECRET_GRACE_HOURS",
+        global = true,
+        value_name = "HOURS"
+    )]
+    pub webhook_secret_grace_hours: Option<i64>,
+
+    /// Days events, deliveries and attempts are kept [default: 30].
+    #[arg(
+        long,
+        env = "PATCHBAY_WEBHOOK_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub webhook_retention_days: Option<i64>,
 }
 
 /// The resolved, validated configuration.
@@ -294,6 +359,19 @@ pub struct Config {
     pub allow_private_networks: bool,
     pub oauth_refresh_skew: Duration,
     pub outbound: OutboundConfig,
+    pub webhooks: WebhookConfig,
+}
+
+/// Settings of webhook delivery.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub timeout: Duration,
+    pub retry_schedule: Vec<Duration>,
+    pub disable_after_failures: i32,
+    pub disable_after: chrono::Duration,
+    pub endpoint_concurrency: usize,
+    pub secret_grace_hours: i64,
+    pub retention_days: i64,
 }
 
 /// Settings of the outbound execution engine.
@@ -373,6 +451,24 @@ impl Config {
                 .execution_retention_per_integration
                 .or(b.execution_retention_per_integration),
             execution_retention_days: a.execution_retention_days.or(b.execution_retention_days),
+            webhook_timeout_secs: a.webhook_timeout_secs.or(b.webhook_timeout_secs),
+            webhook_retry_schedule_secs: a
+                .webhook_retry_schedule_secs
+                .clone()
+                .or(b.webhook_retry_schedule_secs.clone()),
+            webhook_disable_after_failures: a
+                .webhook_disable_after_failures
+                .or(b.webhook_disable_after_failures),
+            webhook_disable_after_hours: a
+                .webhook_disable_after_hours
+                .or(b.webhook_disable_after_hours),
+            webhook_endpoint_concurrency: a
+                .webhook_endpoint_concurrency
+                .or(b.webhook_endpoint_concurrency),
+            webhook_secret_grace_hours: a
+                .webhook_secret_grace_hours
+                .or(b.webhook_secret_grace_hours),
+            webhook_retention_days: a.webhook_retention_days.or(b.webhook_retention_days),
         };
         Self::from_settings(pick(cli, &file))
     }
@@ -424,6 +520,22 @@ impl Config {
                     .unwrap_or(10_000),
                 execution_retention_days: s.execution_retention_days.unwrap_or(7),
             },
+            webhooks: WebhookConfig {
+                timeout: Duration::from_secs(s.webhook_timeout_secs.unwrap_or(15)),
+                retry_schedule: s
+                    .webhook_retry_schedule_secs
+                    .unwrap_or_else(|| vec![0, 5, 300, 1800, 7200, 18000, 36000, 36000])
+                    .into_iter()
+                    .map(Duration::from_secs)
+                    .collect(),
+                disable_after_failures: s.webhook_disable_after_failures.unwrap_or(50),
+                disable_after: chrono::Duration::hours(
+                    s.webhook_disable_after_hours.unwrap_or(120),
+                ),
+                endpoint_concurrency: s.webhook_endpoint_concurrency.unwrap_or(8),
+                secret_grace_hours: s.webhook_secret_grace_hours.unwrap_or(24),
+                retention_days: s.webhook_retention_days.unwrap_or(30),
+            },
         };
         config.validate()?;
         Ok(config)
@@ -431,7 +543,8 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         let out = &self.outbound;
-        let checks: [(bool, &str); 15] = [
+        let hooks = &self.webhooks;
+        let checks: [(bool, &str); 20] = [
             (
                 (1..=1000).contains(&self.db_pool_size),
                 "db_pool_size must be 1-1000",
@@ -488,6 +601,26 @@ impl Config {
             (
                 out.execution_retention_days >= 1,
                 "execution_retention_days must be at least 1",
+            ),
+            (
+                !hooks.timeout.is_zero(),
+                "webhook_timeout_secs must be positive",
+            ),
+            (
+                (1..=20).contains(&hooks.retry_schedule.len()),
+                "webhook_retry_schedule_secs must list 1-20 delays",
+            ),
+            (
+                hooks.disable_after_failures >= 1,
+                "webhook_disable_after_failures must be at least 1",
+            ),
+            (
+                (1..=1000).contains(&hooks.endpoint_concurrency),
+                "webhook_endpoint_concurrency must be 1-1000",
+            ),
+            (
+                hooks.retention_days >= 1 && hooks.secret_grace_hours >= 0,
+                "webhook_retention_days must be at least 1, webhook_secret_grace_hours not negative",
             ),
         ];
         for (ok, message) in checks {

@@ -14,6 +14,11 @@ pub enum IdKind {
     EncryptionKey,
     KeyRotation,
     Execution,
+    Message,
+    Job,
+    Webhook,
+    Delivery,
+    Attempt,
 }
 
 impl IdKind {
@@ -28,10 +33,15 @@ impl IdKind {
             IdKind::EncryptionKey => "key",
             IdKind::KeyRotation => "rot",
             IdKind::Execution => "exe",
+            IdKind::Message => "msg",
+            IdKind::Job => "job",
+            IdKind::Webhook => "whk",
+            IdKind::Delivery => "dlv",
+            IdKind::Attempt => "att",
         }
     }
 
-    const ALL: [IdKind; 9] = [
+    const ALL: [IdKind; 14] = [
         IdKind::Project,
         IdKind::Integration,
         IdKind::Token,
@@ -41,6 +51,11 @@ impl IdKind {
         IdKind::EncryptionKey,
         IdKind::KeyRotation,
         IdKind::Execution,
+        IdKind::Message,
+        IdKind::Job,
+        IdKind::Webhook,
+        IdKind::Delivery,
+        IdKind::Attempt,
     ];
 
     /// The kind an ID claims by its prefix, if it is well-formed.

@@ -12,6 +12,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod jobs;
 pub mod outbound;
 pub mod server;
 pub mod store;

@@ -85,6 +85,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         }
     });
     let retention = tokio::spawn(retention_loop(app.clone(), shutdown.clone()));
+    let mut tasks = vec![server, retention];
+    tasks.extend(crate::jobs::spawn(app.clone(), shutdown.clone()));
     resume_rotation(&app);
     tracing::info!(%addr, store = %app.store.target().describe(), "patchbay is serving");
     Ok(RunningServer {
@@ -92,7 +94,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         app,
         bootstrap_token,
         shutdown,
-        tasks: vec![server, retention],
+        tasks,
     })
 }
 
@@ -144,8 +146,11 @@ pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
         cutoff,
     )
     .await?;
+    let cutoff = now() - chrono::Duration::days(app.config.webhooks.retention_days);
+    removed += crate::store::webhooks::prune_attempts(&app.store, cutoff).await?;
+    removed += crate::store::events::prune(&app.store, cutoff).await?;
     if removed > 0 {
-        tracing::debug!(removed, "pruned old log entries and execution records");
+        tracing::debug!(removed, "pruned old log entries, execution records, events and attempts");
     }
     Ok(removed)
 }

@@ -92,6 +92,17 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// patchbay itself, acting in the background (workers disabling an endpoint, …).
+    pub fn system() -> Self {
+        Caller {
+            principal: Principal {
+                name: "system".to_owned(),
+                ..Principal::local_operator()
+            },
+            request_id: None,
+        }
+    }
+
     pub fn local_operator() -> Self {
         Caller {
             principal: Principal::local_operator(),

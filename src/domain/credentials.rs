@@ -300,6 +300,15 @@ pub async fn set(app: &App, caller: &Caller, input: SetCredentialsInput) -> AppR
             Some(&current.project_id),
             serde_json::json!({ "kind": kind.as_str(), "fields": fields }),
         ),
+        events: vec![crate::events::outbox::event(
+            &current.project_id,
+            "integration.credentials_updated",
+            serde_json::json!({
+                "integration": { "id": current.id, "name": current.name },
+                "kind": kind.as_str(),
+                "setFields": fields,
+            }),
+        )],
     };
     drop(secret);
     if !vault_store::replace_credentials(
@@ -318,6 +327,7 @@ pub async fn set(app: &App, caller: &Caller, input: SetCredentialsInput) -> AppR
         ));
     }
     app.events.publish(BusEvent::Log(log));
+    app.wake.dispatcher.notify_one();
     integrations::get(&app.store, caller, &current.id).await
 }
 

@@ -510,6 +510,7 @@ pub async fn create(
         serde_json::json!({ "name": integration.name, "category": integration.category.as_str(), "by": caller.principal.name }),
     );
     let journal = Journal {
+        events: vec![integration_event(&integration, "integration.created", None)],
         logs: vec![log.to_row()],
         audit: caller.audit(
             "integration.create",
@@ -524,6 +525,7 @@ pub async fn create(
         Err(other) => return Err(other.into()),
     }
     app.events.publish(BusEvent::Log(log));
+    app.wake.dispatcher.notify_one();
     Ok(integration)
 }
 
@@ -714,7 +716,13 @@ async fn save(
         message,
         serde_json::json!({ "fields": changed, "version": next.version, "by": caller.principal.name }),
     );
+    let event_type = match action {
+        "integration.enable" => "integration.enabled",
+        "integration.disable" => "integration.disabled",
+        _ => "integration.updated",
+    };
     let journal = Journal {
+        events: vec![integration_event(&next, event_type, Some(changed))],
         logs: vec![log.to_row()],
         audit: caller.audit(
             action,
@@ -735,6 +743,7 @@ async fn save(
         Err(other) => return Err(other.into()),
     }
     app.events.publish(BusEvent::Log(log));
+    app.wake.dispatcher.notify_one();
     Ok(next)
 }
 
@@ -750,6 +759,7 @@ pub async fn delete(app: &App, caller: &Caller, id: &str) -> AppResult<Integrati
         serde_json::json!({ "name": current.name, "by": caller.principal.name }),
     );
     let journal = Journal {
+        events: vec![integration_event(&current, "integration.deleted", None)],
         logs: vec![log.to_row()],
         audit: caller.audit(
             "integration.delete",
@@ -762,5 +772,26 @@ pub async fn delete(app: &App, caller: &Caller, id: &str) -> AppResult<Integrati
         return Err(AppError::not_found("integration", id));
     }
     app.events.publish(BusEvent::Log(log));
+    app.wake.dispatcher.notify_one();
     Ok(current)
+}
+
+/// The outbox event of an integration change (no secrets: settings summary only).
+fn integration_event(
+    integration: &Integration,
+    event_type: &str,
+    fields: Option<&[&'static str]>,
+) -> crate::store::events::EventRow {
+    let mut data = serde_json::json!({ "integration": {
+        "id": integration.id,
+        "name": integration.name,
+        "category": integration.category.as_str(),
+        "status": integration.status.as_str(),
+        "enabled": integration.enabled,
+        "version": integration.version,
+    } });
+    if let Some(fields) = fields {
+        data["fields"] = serde_json::json!(fields);
+    }
+    crate::events::outbox::event(&integration.project_id, event_type, data)
 }

@@ -5,11 +5,13 @@ pub mod access;
 pub mod call_options;
 pub mod credentials;
 pub mod executions;
+pub mod incoming;
 pub mod integrations;
 pub mod logs;
 pub mod projects;
 pub mod tokens;
 pub mod validate;
+pub mod webhooks;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 

@@ -90,6 +90,7 @@ pub async fn create(app: &App, caller: &Caller, input: CreateProjectInput) -> Ap
             Some(&row.id),
             serde_json::json!({ "slug": row.slug }),
         ),
+        events: Vec::new(),
     };
     match project_store::insert(&app.store, &row, &journal).await {
         Ok(()) => {}

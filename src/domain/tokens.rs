@@ -191,6 +191,7 @@ pub async fn create(
             project_id,
             serde_json::json!({ "name": name, "role": role.as_str() }),
         ),
+        events: Vec::new(),
     };
     token_store::insert(store, &row, &journal).await?;
     Ok(IssuedToken {
@@ -211,6 +212,7 @@ pub async fn bootstrap_admin(store: &Store) -> AppResult<Option<IssuedToken>> {
             None,
             serde_json::json!({ "role": "ADMIN" }),
         ),
+        events: Vec::new(),
     };
     if token_store::insert_if_none(store, &row, &journal).await? {
         Ok(Some(IssuedToken {
@@ -253,6 +255,7 @@ pub async fn revoke(store: &Store, caller: &Caller, id: &str) -> AppResult<ApiTo
             row.project_id.as_deref(),
             serde_json::json!({}),
         ),
+        events: Vec::new(),
     };
     if !token_store::revoke(store, id, at, &journal).await? {
         return Err(AppError::not_found("token", id));

@@ -5,6 +5,9 @@
 //! was rolled back. Cross-replica fan-out over PostgreSQL LISTEN/NOTIFY plugs in
 //! behind [`EventBus::publish`].
 
+pub mod catalog;
+pub mod outbox;
+
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
@@ -18,6 +21,10 @@ pub enum BusEvent {
     Log(LogEntry),
     /// An outgoing call finished (boxed: records are large and calls frequent).
     Execution(Box<Execution>),
+    /// An outbox event was dispatched.
+    Event(Box<crate::store::events::EventRow>),
+    /// A webhook delivery attempt finished.
+    DeliveryAttempt(Box<crate::store::webhooks::AttemptRow>),
 }
 
 /// A broadcast channel of [`BusEvent`]s; cheap to clone.

@@ -111,6 +111,18 @@ impl Integration {
     async fn connection_check(&self) -> Option<&ConnectionCheck> {
         self.0.call_options.connection_check.as_ref()
     }
+    /// How `/hooks/{id}` verifies this integration's incoming webhooks (null: not set).
+    async fn incoming_webhook(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<crate::domain::incoming::IncomingWebhook>> {
+        let row = crate::store::webhooks::incoming_secret(&app(ctx).store, &self.0.id)
+            .await
+            .map_err(AppError::from)?;
+        Ok(row
+            .map(|r| crate::domain::incoming::IncomingWebhook::from_row(&r))
+            .transpose()?)
+    }
     /// Whether `executeRequest` may call absolute URLs.
     async fn allow_absolute_urls(&self) -> bool {
         self.0.call_options.allow_absolute_urls

@@ -12,6 +12,7 @@ mod node;
 mod projects;
 pub mod request_errors;
 mod viewer;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub struct Query(
     integrations::IntegrationQuery,
     logs::LogQuery,
     credentials::CredentialQuery,
+    webhooks::WebhookQuery,
 );
 
 /// The mutation root.
@@ -41,11 +43,16 @@ pub struct Mutation(
     viewer::TokenMutation,
     credentials::CredentialMutation,
     executions::ExecutionMutation,
+    webhooks::WebhookMutation,
 );
 
 /// The subscription root.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(logs::LogSubscription, executions::ExecutionSubscription);
+pub struct Subscription(
+    logs::LogSubscription,
+    executions::ExecutionSubscription,
+    webhooks::DeliverySubscription,
+);
 
 pub type PatchbaySchema = Schema<Query, Mutation, Subscription>;
 

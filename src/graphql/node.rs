@@ -23,6 +23,8 @@ pub enum Node {
     Integration(Integration),
     ApiToken(ApiToken),
     Execution(Execution),
+    Webhook(super::webhooks::Webhook),
+    Delivery(super::webhooks::Delivery),
 }
 
 #[derive(Default)]
@@ -50,6 +52,8 @@ impl NodeQuery {
                 Node::ApiToken(ApiToken(token))
             }
             Some(IdKind::Execution) => Node::Execution(super::executions::get(ctx, &id).await?),
+            Some(IdKind::Webhook) => Node::Webhook(super::webhooks::get(ctx, &id).await?),
+            Some(IdKind::Delivery) => Node::Delivery(super::webhooks::get_delivery(ctx, &id).await?),
             _ => return Err(AppError::not_found("node", id.as_str()).into()),
         };
         Ok(Some(node))

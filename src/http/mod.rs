@@ -3,6 +3,7 @@
 mod graphiql;
 mod graphql;
 mod health;
+mod hooks;
 mod negotiate;
 mod ws;
 
@@ -57,6 +58,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/graphql", get(graphql_get).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/hooks/{integration_id}", axum::routing::post(hooks::receive))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(

@@ -453,7 +453,8 @@ fn full_jitter(cap: Duration) -> Duration {
     Duration::from_millis(rand::rng().random_range(0..=millis))
 }
 
-async fn read_capped(
+/// Reads at most `cap` bytes of a body; `true` when it was longer.
+pub(crate) async fn read_capped(
     mut response: reqwest::Response,
     cap: usize,
 ) -> Result<(Vec<u8>, bool), CallError> {
@@ -522,7 +523,22 @@ async fn finish(
         finished_at: now().and_utc(),
     };
     let mut entries = Vec::new();
+    let mut new_events = Vec::new();
+    let subject = serde_json::json!({ "id": integration.id, "name": integration.name, "category": integration.category.as_str() });
     if let Some(err) = &error {
+        new_events.push(crate::events::outbox::event(
+            &integration.project_id,
+            "execution.failed",
+            serde_json::json!({
+                "integration": subject,
+                "execution": {
+                    "id": execution.id, "integrationId": integration.id,
+                    "method": spec.method.as_str(), "path": execution.path,
+                    "statusCode": execution.status_code, "errorClass": err.class.as_str(),
+                    "retries": execution.retries,
+                },
+            }),
+        ));
         let level = if err.class.recoverable() {
             LogLevel::Warn
         } else {
@@ -549,9 +565,21 @@ async fn finish(
     }
     for change in &run.circuit_changes {
         entries.push(circuit_log(integration, change));
+        let (event_type, reason) = match change {
+            CircuitChange::Opened { reason } => ("integration.circuit_opened", Some(reason)),
+            CircuitChange::Closed => ("integration.circuit_closed", None),
+        };
+        new_events.push(crate::events::outbox::event(
+            &integration.project_id,
+            event_type,
+            serde_json::json!({ "integration": subject, "reason": reason }),
+        ));
     }
     let rows: Vec<_> = entries.iter().map(LogEntry::to_row).collect();
-    execution_store::insert(&app.store, &[execution.to_row()], &rows).await?;
+    execution_store::insert(&app.store, &[execution.to_row()], &rows, &new_events).await?;
+    if !new_events.is_empty() {
+        app.wake.dispatcher.notify_one();
+    }
     app.events
         .publish(BusEvent::Execution(Box::new(execution.clone())));
     for entry in entries {

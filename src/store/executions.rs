@@ -44,8 +44,14 @@ pub struct ExecutionQuery {
     pub success: Option<bool>,
 }
 
-/// Stores execution records and the log entries about them, in one transaction.
-pub async fn insert(store: &Store, rows: &[ExecutionRow], entries: &[LogRow]) -> StoreResult<()> {
+/// Stores execution records with the log entries and outbox events about them, in one
+/// transaction.
+pub async fn insert(
+    store: &Store,
+    rows: &[ExecutionRow],
+    entries: &[LogRow],
+    new_events: &[super::events::EventRow],
+) -> StoreResult<()> {
     with_write!(store, |conn| {
         conn.transaction::<_, StoreError, _>(async |conn| {
             // Row by row: SQLite has no multi-row insert with DEFAULT in diesel.
@@ -58,6 +64,12 @@ pub async fn insert(store: &Store, rows: &[ExecutionRow], entries: &[LogRow]) ->
             for entry in entries {
                 diesel::insert_into(logs::table)
                     .values(entry)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            for event in new_events {
+                diesel::insert_into(super::schema::events::table)
+                    .values(event)
                     .execute(&mut *conn)
                     .await?;
             }

@@ -7,7 +7,9 @@
 //! failing with SQLITE_BUSY) and a read pool; PostgreSQL uses one pool for both.
 
 pub mod audit;
+pub mod events;
 pub mod executions;
+pub mod jobs;
 pub mod integrations;
 pub mod logs;
 mod migrate;
@@ -15,6 +17,7 @@ pub mod projects;
 pub mod schema;
 pub mod tokens;
 pub mod vault;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -432,6 +435,8 @@ pub(crate) use paged;
 pub struct Journal {
     pub logs: Vec<logs::LogRow>,
     pub audit: audit::AuditRow,
+    /// Outbox events of the change (published and delivered after commit).
+    pub events: Vec<events::EventRow>,
 }
 
 /// Inserts a [`Journal`] on the connection of the surrounding transaction.
@@ -448,6 +453,12 @@ macro_rules! write_journal {
             .values(&journal.audit)
             .execute(&mut *$conn)
             .await?;
+        for event in &journal.events {
+            diesel::insert_into($crate::store::schema::events::table)
+                .values(event)
+                .execute(&mut *$conn)
+                .await?;
+        }
     }};
 }
 pub(crate) use write_journal;

@@ -161,3 +161,100 @@ diesel::table! {
 
 diesel::joinable!(executions -> integrations (integration_id));
 diesel::allow_tables_to_appear_in_same_query!(executions, integrations);
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        project_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        dispatched -> Bool,
+        dedupe_key -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        kind -> Text,
+        payload -> Text,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        project_id -> Text,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        filter -> Text,
+        headers -> Text,
+        rate_limit_per_second -> Nullable<Integer>,
+        status -> Text,
+        disabled_reason -> Nullable<Text>,
+        key_id -> Text,
+        secret -> Binary,
+        previous_key_id -> Nullable<Text>,
+        previous_secret -> Nullable<Binary>,
+        previous_expires_at -> Nullable<Timestamp>,
+        consecutive_failures -> Integer,
+        failing_since -> Nullable<Timestamp>,
+        last_delivery_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_id -> Text,
+        project_id -> Text,
+        event_type -> Text,
+        status -> Text,
+        attempt_count -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        webhook_id -> Text,
+        status_code -> Nullable<Integer>,
+        latency_ms -> Integer,
+        response_snippet -> Nullable<Text>,
+        error -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incoming_webhook_secrets (integration_id) {
+        integration_id -> Text,
+        scheme -> Text,
+        header -> Nullable<Text>,
+        tolerance_seconds -> Integer,
+        key_id -> Text,
+        secret -> Binary,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(deliveries -> webhooks (webhook_id));
+diesel::joinable!(deliveries -> events (event_id));
+diesel::allow_tables_to_appear_in_same_query!(deliveries, webhooks, events, delivery_attempts);

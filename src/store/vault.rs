@@ -132,11 +132,36 @@ pub async fn insert_active_key(store: &Store, key: &EncryptionKeyRow) -> StoreRe
 /// Retires draining keys that no credential references any more.
 pub async fn retire_unused_keys(store: &Store, at: NaiveDateTime) -> StoreResult<usize> {
     with_write!(store, |conn| {
-        let used: Vec<String> = credentials::table
+        let mut used: Vec<String> = credentials::table
             .select(credentials::key_id)
             .distinct()
             .load(&mut *conn)
             .await?;
+        // Webhook and incoming-webhook secrets are sealed under ring keys too.
+        use super::schema::{incoming_webhook_secrets, webhooks};
+        used.extend(
+            webhooks::table
+                .select(webhooks::key_id)
+                .distinct()
+                .load::<String>(&mut *conn)
+                .await?,
+        );
+        used.extend(
+            webhooks::table
+                .select(webhooks::previous_key_id)
+                .distinct()
+                .load::<Option<String>>(&mut *conn)
+                .await?
+                .into_iter()
+                .flatten(),
+        );
+        used.extend(
+            incoming_webhook_secrets::table
+                .select(incoming_webhook_secrets::key_id)
+                .distinct()
+                .load::<String>(&mut *conn)
+                .await?,
+        );
         Ok(diesel::update(
             encryption_keys::table
                 .filter(encryption_keys::state.eq("DRAINING"))

@@ -376,6 +376,7 @@ async fn record_failure(app: &App, row: &CredentialRow, message: &str) {
             Some(&integration.project_id),
             serde_json::json!({ "class": "authentication" }),
         ),
+        events: Vec::new(),
     };
     if crate::store::logs::insert_journal(&app.store, &journal)
         .await

@@ -101,6 +101,10 @@ fn dek_aad(integration_id: &str, key_id: &str) -> Vec<u8> {
     format!("patchbay/dek/v1|{integration_id}|{key_id}").into_bytes()
 }
 
+fn secret_aad(owner_id: &str, key_id: &str) -> Vec<u8> {
+    format!("patchbay/secret/v1|{owner_id}|{key_id}").into_bytes()
+}
+
 fn credentials_aad(integration_id: &str) -> Vec<u8> {
     format!("patchbay/credentials/v1|{integration_id}").into_bytes()
 }
@@ -331,6 +335,30 @@ impl Vault {
                 row.integration_id
             ))
         })
+    }
+
+    /// Seals a small secret owned by `owner_id` (a webhook signing secret, an incoming
+    /// webhook's verification secret) directly under the active key-encryption key,
+    /// bound to its owner and key. Returns the key id and the envelope.
+    pub fn seal_secret(&self, owner_id: &str, secret: &[u8]) -> Result<(String, Vec<u8>), VaultError> {
+        let key_id = self.active_key_id();
+        let kek = self.kek(&key_id)?;
+        Ok((key_id.clone(), kek.seal(secret, &secret_aad(owner_id, &key_id))))
+    }
+
+    /// Opens a secret sealed by [`Self::seal_secret`].
+    pub fn open_secret(
+        &self,
+        owner_id: &str,
+        key_id: &str,
+        envelope: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        self.kek(key_id)?
+            .open(envelope, &secret_aad(owner_id, key_id))
+            .map_err(|source| VaultError::Crypto {
+                integration_id: owner_id.to_owned(),
+                source,
+            })
     }
 
     /// Re-wraps a data key from its current key to `target` (rotation).

@@ -1,0 +1,393 @@
+//! One webhook delivery attempt: Standard Webhooks signing (`webhook-id` = the event's
+//! id, stable across retries and redeliveries; `v1,` HMAC-SHA256 signatures, the
+//! rotated-out secret signing too during its grace period), per-endpoint concurrency and
+//! rate limit, the retry schedule with ±20% jitter and `Retry-After`, 410 Gone and
+//! sustained failure disabling the endpoint.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use sha2::Sha256;
+
+use crate::app::App;
+use crate::domain::logs::{LogEntry, LogLevel};
+use crate::domain::webhooks::{DeliveryStatus, WebhookStatus};
+use crate::events::{BusEvent, outbox};
+use crate::ids::{IdKind, new_id};
+use crate::outbound::classify::parse_retry_after;
+use crate::store::events::EventRow;
+use crate::store::jobs::{self as job_store, JobRow};
+use crate::store::webhooks::{self as webhook_store, AttemptRecord, AttemptRow, WebhookRow};
+use crate::store::{Journal, now};
+
+/// Bytes of a response body kept with an attempt.
+const SNIPPET_BYTES: usize = 4096;
+/// How long a paused endpoint's deliveries wait before they look again.
+const PAUSED_RECHECK: Duration = Duration::from_secs(30);
+
+/// Per-endpoint limits of this process: in-flight deliveries and deliveries per second.
+pub struct EndpointLimits {
+    concurrency: usize,
+    slots: moka::sync::Cache<String, Arc<tokio::sync::Semaphore>>,
+    rates: moka::sync::Cache<String, Arc<(i32, DefaultDirectRateLimiter)>>,
+}
+
+impl EndpointLimits {
+    pub fn new(concurrency: usize) -> Self {
+        fn cache<V: Clone + Send + Sync + 'static>() -> moka::sync::Cache<String, V> {
+            moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(Duration::from_secs(3600))
+                .build()
+        }
+        EndpointLimits {
+            concurrency,
+            slots: cache(),
+            rates: cache(),
+        }
+    }
+
+    fn slot(&self, webhook_id: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.slots
+            .get_with_by_ref(webhook_id, || {
+                Arc::new(tokio::sync::Semaphore::new(self.concurrency))
+            })
+            .try_acquire_owned()
+            .ok()
+    }
+
+    /// `Err(wait)` when the endpoint's per-second limit is reached.
+    fn admit(&self, webhook_id: &str, per_second: Option<i32>) -> Result<(), Duration> {
+        let Some(per_second) = per_second else {
+            return Ok(());
+        };
+        let mut limiter = self.rates.get(webhook_id);
+        if limiter.as_ref().is_none_or(|l| l.0 != per_second) {
+            let rate = NonZeroU32::new(per_second.max(1).unsigned_abs()).unwrap_or(NonZeroU32::MIN);
+            let fresh = Arc::new((per_second, RateLimiter::direct(Quota::per_second(rate))));
+            self.rates.insert(webhook_id.to_owned(), fresh.clone());
+            limiter = Some(fresh);
+        }
+        match limiter {
+            Some(limiter) => limiter
+                .1
+                .check()
+                .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Signs `id.timestamp.body` with a `whsec_` secret: `v1,<base64 HMAC-SHA256>`.
+pub fn sign(secret: &str, message_id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
+        .ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
+    mac.update(format!("{message_id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    Some(format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    ))
+}
+
+/// Runs one claimed delivery job. Failures of patchbay itself (store down) leave the job
+/// leased; it runs again when the lease expires.
+pub async fn run(app: &App, job: JobRow) {
+    if let Err(err) = attempt(app, &job).await {
+        tracing::warn!(job = %job.id, error = format!("{err:#}"), "delivery job failed; it will be retried");
+    }
+}
+
+fn later(wait: Duration) -> chrono::NaiveDateTime {
+    now() + chrono::Duration::from_std(wait).unwrap_or_default()
+}
+
+async fn attempt(app: &App, job: &JobRow) -> anyhow::Result<()> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+    let delivery_id = payload["deliveryId"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("delivery job without deliveryId"))?;
+    let Some((delivery, webhook, event)) =
+        webhook_store::delivery_context(&app.store, delivery_id).await?
+    else {
+        webhook_store::delete_job(&app.store, &job.id).await?;
+        return Ok(());
+    };
+    match WebhookStatus::from_stored("webhooks.status", &webhook.status)? {
+        WebhookStatus::Disabled => {
+            webhook_store::finish_without_attempt(&app.store, &job.id, &delivery.id, "FAILED")
+                .await?;
+            return Ok(());
+        }
+        WebhookStatus::Paused => {
+            job_store::release(&app.store, &job.id, later(PAUSED_RECHECK)).await?;
+            return Ok(());
+        }
+        WebhookStatus::Active => {}
+    }
+    let limits = &app.endpoint_limits;
+    let Some(_slot) = limits.slot(&webhook.id) else {
+        // The endpoint has its share in flight; others go on meanwhile.
+        job_store::release(&app.store, &job.id, later(Duration::from_millis(250))).await?;
+        return Ok(());
+    };
+    if let Err(wait) = limits.admit(&webhook.id, webhook.rate_limit_per_second) {
+        job_store::release(&app.store, &job.id, later(wait)).await?;
+        return Ok(());
+    }
+    let answer = send(app, &webhook, &event).await;
+    finish(app, job, &delivery.id, delivery.attempt_count, &webhook, answer).await
+}
+
+/// What one attempt got.
+struct Answer {
+    status: Option<u16>,
+    latency: Duration,
+    snippet: Option<String>,
+    error: Option<String>,
+    retry_after: Option<Duration>,
+}
+
+async fn send(app: &App, webhook: &WebhookRow, event: &EventRow) -> Answer {
+    let started = Instant::now();
+    let failed = |error: String| Answer {
+        status: None,
+        latency: started.elapsed(),
+        snippet: None,
+        error: Some(error),
+        retry_after: None,
+    };
+    let url = match url::Url::parse(&webhook.url) {
+        Ok(url) => url,
+        Err(e) => return failed(format!("invalid URL: {e}")),
+    };
+    if let Err(refused) = crate::outbound::ssrf::check_literal(&url, &app.ssrf) {
+        return failed(refused.to_string());
+    }
+    let timestamp = chrono::Utc::now().timestamp();
+    let body = event.payload.as_bytes();
+    let mut signatures = Vec::new();
+    let mut secrets = vec![(webhook.key_id.as_str(), webhook.secret.as_slice())];
+    if let (Some(key_id), Some(sealed), Some(until)) = (
+        &webhook.previous_key_id,
+        &webhook.previous_secret,
+        webhook.previous_expires_at,
+    ) && until > now()
+    {
+        secrets.push((key_id.as_str(), sealed.as_slice()));
+    }
+    for (key_id, sealed) in secrets {
+        let Ok(secret) = app.vault.open_secret(&webhook.id, key_id, sealed) else {
+            return failed("the endpoint's secret cannot be opened".to_owned());
+        };
+        let secret = String::from_utf8_lossy(&secret).into_owned();
+        if let Some(signature) = sign(&secret, &event.id, timestamp, body) {
+            signatures.push(signature);
+        }
+    }
+    let mut request = app
+        .http
+        .post(url)
+        .timeout(app.config.webhooks.timeout)
+        .header("content-type", "application/json")
+        .header(
+            "user-agent",
+            concat!("patchbay-webhooks/", env!("CARGO_PKG_VERSION")),
+        );
+    let extra: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&webhook.headers).unwrap_or_default();
+    for (name, value) in &extra {
+        request = request.header(name, value);
+    }
+    let response = request
+        .header("webhook-id", &event.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signatures.join(" "))
+        .body(body.to_vec())
+        .send()
+        .await;
+    let response = match response {
+        Ok(response) => response,
+        Err(err) => {
+            let classified = crate::outbound::classify::CallError::from_transport(err);
+            return failed(classified.message);
+        }
+    };
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let snippet = crate::outbound::engine::read_capped(response, SNIPPET_BYTES)
+        .await
+        .map(|(bytes, _)| String::from_utf8_lossy(&bytes).into_owned())
+        .ok();
+    Answer {
+        status: Some(status),
+        latency: started.elapsed(),
+        snippet,
+        error: (!(200..300).contains(&status)).then(|| format!("the endpoint answered {status}")),
+        retry_after: matches!(status, 429 | 503).then_some(retry_after).flatten(),
+    }
+}
+
+fn jittered(delay: Duration) -> Duration {
+    delay.mul_f64(rand::rng().random_range(0.8..=1.2))
+}
+
+async fn finish(
+    app: &App,
+    job: &JobRow,
+    delivery_id: &str,
+    attempts_before: i32,
+    webhook: &WebhookRow,
+    answer: Answer,
+) -> anyhow::Result<()> {
+    let config = &app.config.webhooks;
+    let success = answer.error.is_none();
+    let gone = answer.status == Some(410);
+    let attempt_number = attempts_before as usize + 1;
+    let next = if success || gone {
+        None
+    } else {
+        config.retry_schedule.get(attempt_number).map(|delay| {
+            let wait = match answer.retry_after {
+                Some(asked) => asked.clamp(Duration::from_secs(1), Duration::from_secs(3600)),
+                None => jittered(*delay),
+            };
+            later(wait)
+        })
+    };
+    let status = match (success, next) {
+        (true, _) => DeliveryStatus::Succeeded,
+        (false, Some(_)) => DeliveryStatus::Pending,
+        (false, None) => DeliveryStatus::Failed,
+    };
+    let attempt = AttemptRow {
+        id: new_id(IdKind::Attempt),
+        delivery_id: delivery_id.to_owned(),
+        webhook_id: webhook.id.clone(),
+        status_code: answer.status.map(i32::from),
+        latency_ms: answer.latency.as_millis().min(i32::MAX as u128) as i32,
+        response_snippet: answer.snippet,
+        error: answer.error.clone(),
+        at: now(),
+    };
+    let after = webhook_store::record_attempt(
+        &app.store,
+        &AttemptRecord {
+            attempt: attempt.clone(),
+            delivery_status: status.as_str(),
+            next_attempt_at: next,
+            job_id: job.id.clone(),
+            job_error: answer.error,
+            success,
+        },
+    )
+    .await?;
+    app.events
+        .publish(BusEvent::DeliveryAttempt(Box::new(attempt)));
+    if next.is_some() {
+        app.wake.deliveries.notify_one();
+    }
+    let failing_too_long = after
+        .failing_since
+        .is_some_and(|since| since <= now() - config.disable_after);
+    let reason = if gone {
+        Some("the endpoint answered 410 Gone".to_owned())
+    } else if after.consecutive_failures >= config.disable_after_failures {
+        Some(format!("{} failed attempts in a row", after.consecutive_failures))
+    } else if failing_too_long {
+        Some(format!("failing for more than {} hours", config.disable_after.num_hours()))
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        disable(app, &after, &reason).await?;
+    }
+    Ok(())
+}
+
+/// Disables an endpoint: `webhook.disabled` and `alert.fired` events and a WARN log
+/// entry in the same transaction.
+async fn disable(app: &App, webhook: &WebhookRow, reason: &str) -> anyhow::Result<()> {
+    let summary = json_webhook(webhook);
+    let log = LogEntry::new(
+        &webhook.project_id,
+        None,
+        LogLevel::Warn,
+        format!("webhook disabled: {reason}"),
+        serde_json::json!({ "webhookId": webhook.id, "url": webhook.url, "reason": reason }),
+    );
+    let journal = Journal {
+        logs: vec![log.to_row()],
+        audit: crate::domain::access::Caller::system().audit(
+            "webhook.disable",
+            ("webhook", Some(&webhook.id)),
+            Some(&webhook.project_id),
+            serde_json::json!({ "reason": reason }),
+        ),
+        events: vec![
+            outbox::event(
+                &webhook.project_id,
+                "webhook.disabled",
+                serde_json::json!({ "webhook": summary, "reason": reason }),
+            ),
+            outbox::event(
+                &webhook.project_id,
+                "alert.fired",
+                serde_json::json!({ "alert": {
+                    "rule": "webhook_failing", "severity": "WARNING",
+                    "summary": format!("Webhook endpoint {} disabled: {reason}", webhook.url),
+                }, "webhook": summary }),
+            ),
+        ],
+    };
+    if webhook_store::disable(&app.store, &webhook.id, reason, &journal).await? {
+        app.events.publish(BusEvent::Log(log));
+        app.wake.dispatcher.notify_one();
+    }
+    Ok(())
+}
+
+fn json_webhook(webhook: &WebhookRow) -> serde_json::Value {
+    serde_json::json!({ "id": webhook.id, "url": webhook.url })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_with_the_reference_library() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let body = br#"{"type":"integration.created"}"#;
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = sign(secret, "msg_1", timestamp, body).unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("webhook-id", "msg_1".parse().unwrap());
+        headers.insert("webhook-timestamp", timestamp.to_string().parse().unwrap());
+        headers.insert("webhook-signature", signature.parse().unwrap());
+        standardwebhooks::Webhook::new(secret)
+            .unwrap()
+            .verify(body, &headers)
+            .unwrap();
+    }
+
+    #[test]
+    fn jitter_stays_within_twenty_percent() {
+        for _ in 0..1000 {
+            let d = jittered(Duration::from_secs(10));
+            assert!(d >= Duration::from_secs(8) && d <= Duration::from_secs(12));
+        }
+    }
+}

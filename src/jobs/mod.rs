@@ -1,0 +1,116 @@
+//! Background workers over the durable queue: the outbox dispatcher (events → in-process
+//! subscribers and webhook deliveries) and the delivery worker. Both wake on an
+//! in-process signal and poll as a fallback (other replicas' work is found by polling);
+//! on shutdown they stop claiming and let in-flight deliveries finish.
+
+pub mod delivery;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::domain::webhooks::{DELIVER_JOB, first_delay, plan_event};
+use crate::events::BusEvent;
+use crate::store::{jobs as job_store, now};
+
+const POLL: Duration = Duration::from_millis(500);
+const DISPATCH_BATCH: i64 = 500;
+/// Deliveries in flight at once in this process.
+const MAX_IN_FLIGHT: usize = 512;
+
+/// Starts the dispatcher and the delivery worker.
+pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+    vec![
+        tokio::spawn(dispatcher(app.clone(), shutdown.clone())),
+        tokio::spawn(delivery_worker(app, shutdown)),
+    ]
+}
+
+async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
+    let plan = plan_event(first_delay(&app));
+    loop {
+        loop {
+            match job_store::dispatch_events(&app.store, DISPATCH_BATCH, &plan).await {
+                Ok((events, planned)) => {
+                    let done = (events.len() as i64) < DISPATCH_BATCH;
+                    if planned > 0 {
+                        app.wake.deliveries.notify_one();
+                    }
+                    for event in events {
+                        app.events.publish(BusEvent::Event(Box::new(event)));
+                    }
+                    if done {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "event dispatch failed; will retry");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = app.wake.dispatcher.notified() => {}
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+    let mut in_flight = tokio::task::JoinSet::new();
+    // A lease outlives the attempt's timeout; a crashed worker's jobs come back after it.
+    let lease = app.config.webhooks.timeout + Duration::from_secs(30);
+    loop {
+        loop {
+            while in_flight.try_join_next().is_some() {}
+            let free = slots.available_permits().min(256) as i64;
+            if free == 0 {
+                break;
+            }
+            let lease_until = now() + chrono::Duration::from_std(lease).unwrap_or_default();
+            let claimed = match job_store::claim(
+                &app.store,
+                DELIVER_JOB,
+                &app.worker_id,
+                lease_until,
+                free,
+            )
+            .await
+            {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::warn!(error = %err, "claiming delivery jobs failed; will retry");
+                    break;
+                }
+            };
+            let count = claimed.len() as i64;
+            for job in claimed {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let app = app.clone();
+                in_flight.spawn(async move {
+                    delivery::run(&app, job).await;
+                    drop(permit);
+                });
+            }
+            if count < free {
+                break;
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => {
+                // Finish what is in flight; unclaimed jobs wait in the store.
+                while in_flight.join_next().await.is_some() {}
+                return;
+            }
+            () = app.wake.deliveries.notified() => {}
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+}

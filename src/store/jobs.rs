@@ -1,0 +1,195 @@
+//! The durable job queue and the outbox dispatch: the one place with backend-specific
+//! claiming. PostgreSQL claims rows with `FOR UPDATE SKIP LOCKED`, so several replicas
+//! share the work without taking the same row; SQLite serialises claims through its
+//! single writer connection. Claimed jobs carry a lease: a worker that dies leaves its
+//! jobs to be claimed again when the lease expires.
+
+use chrono::NaiveDateTime;
+use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use super::events::EventRow;
+use super::schema::{deliveries, events, jobs, webhooks};
+use super::webhooks::{DeliveryRow, WebhookRow};
+use super::{Pools, Store, StoreError, StoreResult, now};
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[diesel(table_name = jobs)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct JobRow {
+    pub id: String,
+    /// What to do (`webhook.deliver`, …); names never change once shipped.
+    pub kind: String,
+    pub payload: String,
+    pub run_at: NaiveDateTime,
+    pub attempts: i32,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Runs `$body` on a write connection; `$lock` is applied to the claiming SELECT
+/// (`FOR UPDATE SKIP LOCKED` on PostgreSQL, nothing on SQLite).
+macro_rules! claiming {
+    ($store:expr, |$conn:ident, $lock:ident| $body:block) => {{
+        match $store.pools() {
+            Pools::Postgres(pool) => {
+                let mut guard = pool.get().await.map_err(StoreError::pool)?;
+                let $conn: &mut diesel_async::AsyncPgConnection = &mut guard;
+                macro_rules! $lock {
+                    ($q:expr) => {
+                        $q.for_update().skip_locked()
+                    };
+                }
+                $body
+            }
+            Pools::Sqlite(sqlite) => {
+                let mut guard = sqlite.write().get().await.map_err(StoreError::pool)?;
+                let $conn: &mut super::SqliteConn = &mut guard;
+                macro_rules! $lock {
+                    ($q:expr) => {
+                        $q
+                    };
+                }
+                $body
+            }
+        }
+    }};
+}
+
+/// Claims up to `limit` due jobs of `kind` for `owner` until `lease_until`.
+pub async fn claim(
+    store: &Store,
+    kind: &str,
+    owner: &str,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<JobRow>> {
+    let at = now();
+    claiming!(store, |conn, lock| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            let ids: Vec<String> = lock!(
+                jobs::table
+                    .filter(jobs::kind.eq(kind))
+                    .filter(jobs::run_at.le(at))
+                    .filter(
+                        jobs::lease_expires_at
+                            .is_null()
+                            .or(jobs::lease_expires_at.lt(at)),
+                    )
+                    .order(jobs::run_at.asc())
+                    .limit(limit)
+                    .select(jobs::id)
+            )
+            .load(&mut *conn)
+            .await?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            diesel::update(jobs::table.filter(jobs::id.eq_any(&ids)))
+                .set((
+                    jobs::lease_owner.eq(owner),
+                    jobs::lease_expires_at.eq(lease_until),
+                    jobs::attempts.eq(jobs::attempts + 1),
+                ))
+                .execute(&mut *conn)
+                .await?;
+            Ok(jobs::table
+                .filter(jobs::id.eq_any(&ids))
+                .order(jobs::run_at.asc())
+                .select(JobRow::as_select())
+                .load(&mut *conn)
+                .await?)
+        })
+        .await
+    })
+}
+
+/// Gives a claimed job back to run at `run_at` (no attempt made, e.g. endpoint busy).
+pub async fn release(store: &Store, id: &str, run_at: NaiveDateTime) -> StoreResult<()> {
+    super::with_write!(store, |conn| {
+        diesel::update(jobs::table.find(id))
+            .set((
+                jobs::run_at.eq(run_at),
+                jobs::lease_owner.eq(None::<String>),
+                jobs::lease_expires_at.eq(None::<NaiveDateTime>),
+                jobs::attempts.eq(jobs::attempts - 1),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Jobs waiting (for tests and the operators' view).
+pub async fn pending(store: &Store, kind: &str) -> StoreResult<i64> {
+    super::with_read!(store, |conn| {
+        Ok(jobs::table
+            .filter(jobs::kind.eq(kind))
+            .count()
+            .get_result(conn)
+            .await?)
+    })
+}
+
+/// Dispatches up to `limit` new events: plans their deliveries against the webhooks of
+/// their projects (`plan` returns a delivery and its job per matching endpoint), stores
+/// them and marks the events dispatched, in one transaction. Returns the events.
+pub async fn dispatch_events(
+    store: &Store,
+    limit: i64,
+    plan: &(dyn Fn(&EventRow, &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync),
+) -> StoreResult<(Vec<EventRow>, usize)> {
+    claiming!(store, |conn, lock| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            let claimed: Vec<EventRow> = lock!(
+                events::table
+                    .filter(events::dispatched.eq(false))
+                    .order(events::id.asc())
+                    .limit(limit)
+                    .select(EventRow::as_select())
+            )
+            .load(&mut *conn)
+            .await?;
+            if claimed.is_empty() {
+                return Ok((claimed, 0));
+            }
+            let mut projects: Vec<&str> = claimed.iter().map(|e| e.project_id.as_str()).collect();
+            projects.sort_unstable();
+            projects.dedup();
+            let endpoints: Vec<WebhookRow> = webhooks::table
+                .filter(webhooks::project_id.eq_any(&projects))
+                .filter(webhooks::status.ne("DISABLED"))
+                .select(WebhookRow::as_select())
+                .load(&mut *conn)
+                .await?;
+            let mut planned = 0;
+            for event in &claimed {
+                let matching: Vec<WebhookRow> = endpoints
+                    .iter()
+                    .filter(|w| w.project_id == event.project_id)
+                    .cloned()
+                    .collect();
+                for (delivery, job) in plan(event, &matching) {
+                    diesel::insert_into(deliveries::table)
+                        .values(&delivery)
+                        .execute(&mut *conn)
+                        .await?;
+                    diesel::insert_into(jobs::table)
+                        .values(&job)
+                        .execute(&mut *conn)
+                        .await?;
+                    planned += 1;
+                }
+            }
+            let ids: Vec<&str> = claimed.iter().map(|e| e.id.as_str()).collect();
+            diesel::update(events::table.filter(events::id.eq_any(&ids)))
+                .set(events::dispatched.eq(true))
+                .execute(&mut *conn)
+                .await?;
+            Ok((claimed, planned))
+        })
+        .await
+    })
+}

@@ -1,0 +1,561 @@
+//! Webhook endpoints, their deliveries and attempts, and incoming-webhook secrets.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{count_star, max, sql};
+use diesel::sql_types::BigInt;
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use super::events::EventRow;
+use super::jobs::JobRow;
+use super::schema::{
+    deliveries, delivery_attempts, events, incoming_webhook_secrets, jobs, webhooks,
+};
+use super::{
+    Journal, Page, PageRequest, Store, StoreError, StoreResult, paged, with_read, with_write,
+    write_journal,
+};
+
+#[derive(
+    Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable, diesel::AsChangeset,
+)]
+#[diesel(table_name = webhooks)]
+#[diesel(treat_none_as_null = true)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct WebhookRow {
+    pub id: String,
+    pub project_id: String,
+    pub url: String,
+    pub description: Option<String>,
+    /// JSON array of patterns (`integration.created`, `integration.*`, `*`).
+    pub event_types: String,
+    /// JSON `{integrationIds, categories}`.
+    pub filter: String,
+    pub headers: String,
+    pub rate_limit_per_second: Option<i32>,
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    pub key_id: String,
+    /// The `whsec_` secret, sealed by the vault.
+    pub secret: Vec<u8>,
+    pub previous_key_id: Option<String>,
+    pub previous_secret: Option<Vec<u8>>,
+    pub previous_expires_at: Option<NaiveDateTime>,
+    pub consecutive_failures: i32,
+    pub failing_since: Option<NaiveDateTime>,
+    pub last_delivery_at: Option<NaiveDateTime>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[diesel(table_name = deliveries)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct DeliveryRow {
+    pub id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub project_id: String,
+    pub event_type: String,
+    pub status: String,
+    pub attempt_count: i32,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub last_status_code: Option<i32>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[diesel(table_name = delivery_attempts)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct AttemptRow {
+    pub id: String,
+    pub delivery_id: String,
+    pub webhook_id: String,
+    pub status_code: Option<i32>,
+    pub latency_ms: i32,
+    pub response_snippet: Option<String>,
+    pub error: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+#[derive(
+    Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable, diesel::AsChangeset,
+)]
+#[diesel(table_name = incoming_webhook_secrets)]
+#[diesel(treat_none_as_null = true)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct IncomingSecretRow {
+    pub integration_id: String,
+    pub scheme: String,
+    pub header: Option<String>,
+    pub tolerance_seconds: i32,
+    pub key_id: String,
+    pub secret: Vec<u8>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub async fn insert(store: &Store, row: &WebhookRow, journal: &Journal) -> StoreResult<()> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            diesel::insert_into(webhooks::table)
+                .values(row)
+                .execute(&mut *conn)
+                .await?;
+            write_journal!(conn, journal);
+            Ok(())
+        })
+        .await
+    })
+}
+
+/// Replaces a webhook row; `false` when it is gone.
+pub async fn update(store: &Store, row: &WebhookRow, journal: &Journal) -> StoreResult<bool> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            let changed = diesel::update(webhooks::table.find(&row.id))
+                .set(row)
+                .execute(&mut *conn)
+                .await?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            write_journal!(conn, journal);
+            Ok(true)
+        })
+        .await
+    })
+}
+
+pub async fn delete(store: &Store, id: &str, journal: &Journal) -> StoreResult<bool> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            // Pending delivery jobs of this endpoint go too (their payload names the delivery).
+            let pending: Vec<String> = deliveries::table
+                .filter(deliveries::webhook_id.eq(id))
+                .filter(deliveries::status.eq("PENDING"))
+                .select(deliveries::id)
+                .load(&mut *conn)
+                .await?;
+            let payloads: Vec<String> = pending.iter().map(|d| job_payload(d)).collect();
+            diesel::delete(jobs::table.filter(jobs::payload.eq_any(&payloads)))
+                .execute(&mut *conn)
+                .await?;
+            let removed = diesel::delete(webhooks::table.find(id))
+                .execute(&mut *conn)
+                .await?;
+            if removed == 0 {
+                return Ok(false);
+            }
+            write_journal!(conn, journal);
+            Ok(true)
+        })
+        .await
+    })
+}
+
+/// The payload of the delivery job for `delivery_id`.
+pub fn job_payload(delivery_id: &str) -> String {
+    serde_json::json!({ "deliveryId": delivery_id }).to_string()
+}
+
+pub async fn get(store: &Store, id: &str) -> StoreResult<Option<WebhookRow>> {
+    with_read!(store, |conn| {
+        Ok(webhooks::table
+            .find(id)
+            .select(WebhookRow::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    })
+}
+
+pub async fn page(
+    store: &Store,
+    project_ids: Option<&[String]>,
+    request: &PageRequest,
+) -> StoreResult<Page<WebhookRow>> {
+    macro_rules! filtered {
+        () => {{
+            let mut q = webhooks::table.into_boxed();
+            if let Some(ids) = project_ids {
+                q = q.filter(webhooks::project_id.eq_any(ids));
+            }
+            q
+        }};
+    }
+    with_read!(store, |conn| {
+        let total = if request.count_total {
+            Some(filtered!().count().get_result(conn).await?)
+        } else {
+            None
+        };
+        let rows = paged!(filtered!(), webhooks::id, request)
+            .select(WebhookRow::as_select())
+            .load(conn)
+            .await?;
+        Ok(Page::from_rows(rows, total, request))
+    })
+}
+
+pub async fn deliveries_page(
+    store: &Store,
+    webhook_id: &str,
+    status: Option<&str>,
+    request: &PageRequest,
+) -> StoreResult<Page<DeliveryRow>> {
+    macro_rules! filtered {
+        () => {{
+            let mut q = deliveries::table
+                .filter(deliveries::webhook_id.eq(webhook_id))
+                .into_boxed();
+            if let Some(status) = status {
+                q = q.filter(deliveries::status.eq(status));
+            }
+            q
+        }};
+    }
+    with_read!(store, |conn| {
+        let total = if request.count_total {
+            Some(filtered!().count().get_result(conn).await?)
+        } else {
+            None
+        };
+        let rows = paged!(filtered!(), deliveries::id, request)
+            .select(DeliveryRow::as_select())
+            .load(conn)
+            .await?;
+        Ok(Page::from_rows(rows, total, request))
+    })
+}
+
+pub async fn get_delivery(store: &Store, id: &str) -> StoreResult<Option<DeliveryRow>> {
+    with_read!(store, |conn| {
+        Ok(deliveries::table
+            .find(id)
+            .select(DeliveryRow::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    })
+}
+
+/// Attempts of a delivery, oldest first.
+pub async fn attempts(store: &Store, delivery_id: &str) -> StoreResult<Vec<AttemptRow>> {
+    with_read!(store, |conn| {
+        Ok(delivery_attempts::table
+            .filter(delivery_attempts::delivery_id.eq(delivery_id))
+            .order(delivery_attempts::id.asc())
+            .limit(100)
+            .select(AttemptRow::as_select())
+            .load(conn)
+            .await?)
+    })
+}
+
+/// What a delivery needs: the delivery, its endpoint and its event.
+pub async fn delivery_context(
+    store: &Store,
+    delivery_id: &str,
+) -> StoreResult<Option<(DeliveryRow, WebhookRow, EventRow)>> {
+    with_read!(store, |conn| {
+        Ok(deliveries::table
+            .inner_join(webhooks::table)
+            .inner_join(events::table)
+            .filter(deliveries::id.eq(delivery_id))
+            .select((
+                DeliveryRow::as_select(),
+                WebhookRow::as_select(),
+                EventRow::as_select(),
+            ))
+            .first(conn)
+            .await
+            .optional()?)
+    })
+}
+
+/// Stores new deliveries with their jobs (and events, when the deliveries are for new
+/// events such as a test event) in one transaction.
+pub async fn insert_deliveries(
+    store: &Store,
+    new_events: &[EventRow],
+    planned: &[(DeliveryRow, JobRow)],
+) -> StoreResult<()> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            for event in new_events {
+                diesel::insert_into(events::table)
+                    .values(event)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            for (delivery, job) in planned {
+                diesel::insert_into(deliveries::table)
+                    .values(delivery)
+                    .execute(&mut *conn)
+                    .await?;
+                diesel::insert_into(jobs::table)
+                    .values(job)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        })
+        .await
+    })
+}
+
+/// Event ids of a webhook's deliveries in a status set (for replay of failures).
+pub async fn event_ids_with_status(
+    store: &Store,
+    webhook_id: &str,
+    statuses: &[&str],
+) -> StoreResult<Vec<String>> {
+    with_read!(store, |conn| {
+        Ok(deliveries::table
+            .filter(deliveries::webhook_id.eq(webhook_id))
+            .filter(deliveries::status.eq_any(statuses))
+            .select(deliveries::event_id)
+            .load(conn)
+            .await?)
+    })
+}
+
+/// The result of one delivery attempt, written in one transaction.
+pub struct AttemptRecord {
+    pub attempt: AttemptRow,
+    pub delivery_status: &'static str,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    /// The job: rescheduled to `next_attempt_at`, or deleted when the delivery is final.
+    pub job_id: String,
+    pub job_error: Option<String>,
+    pub success: bool,
+}
+
+/// Stores an attempt, moves its delivery and job on, and updates the endpoint's failure
+/// counters with SQL increments (concurrent deliveries to one endpoint lose no count).
+/// Returns the endpoint as it is afterwards.
+pub async fn record_attempt(store: &Store, record: &AttemptRecord) -> StoreResult<WebhookRow> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            let attempt = &record.attempt;
+            diesel::insert_into(delivery_attempts::table)
+                .values(attempt)
+                .execute(&mut *conn)
+                .await?;
+            diesel::update(deliveries::table.find(&attempt.delivery_id))
+                .set((
+                    deliveries::status.eq(record.delivery_status),
+                    deliveries::attempt_count.eq(deliveries::attempt_count + 1),
+                    deliveries::next_attempt_at.eq(record.next_attempt_at),
+                    deliveries::last_status_code.eq(attempt.status_code),
+                    deliveries::updated_at.eq(attempt.at),
+                ))
+                .execute(&mut *conn)
+                .await?;
+            match record.next_attempt_at {
+                Some(run_at) => {
+                    diesel::update(jobs::table.find(&record.job_id))
+                        .set((
+                            jobs::run_at.eq(run_at),
+                            jobs::lease_owner.eq(None::<String>),
+                            jobs::lease_expires_at.eq(None::<NaiveDateTime>),
+                            jobs::last_error.eq(&record.job_error),
+                        ))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                None => {
+                    diesel::delete(jobs::table.find(&record.job_id))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+            let endpoint = webhooks::table.find(&attempt.webhook_id);
+            if record.success {
+                diesel::update(endpoint)
+                    .set((
+                        webhooks::consecutive_failures.eq(0),
+                        webhooks::failing_since.eq(None::<NaiveDateTime>),
+                        webhooks::last_delivery_at.eq(attempt.at),
+                    ))
+                    .execute(&mut *conn)
+                    .await?;
+            } else {
+                diesel::update(endpoint)
+                    .set((
+                        webhooks::consecutive_failures.eq(webhooks::consecutive_failures + 1),
+                        webhooks::last_delivery_at.eq(attempt.at),
+                    ))
+                    .execute(&mut *conn)
+                    .await?;
+                diesel::update(endpoint.filter(webhooks::failing_since.is_null()))
+                    .set(webhooks::failing_since.eq(attempt.at))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(endpoint
+                .select(WebhookRow::as_select())
+                .first(&mut *conn)
+                .await?)
+        })
+        .await
+    })
+}
+
+/// Disables an active endpoint, with the journal of it; `false` when it was not active.
+pub async fn disable(
+    store: &Store,
+    id: &str,
+    reason: &str,
+    journal: &Journal,
+) -> StoreResult<bool> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            let changed = diesel::update(
+                webhooks::table
+                    .find(id)
+                    .filter(webhooks::status.eq("ACTIVE")),
+            )
+            .set((
+                webhooks::status.eq("DISABLED"),
+                webhooks::disabled_reason.eq(reason),
+            ))
+            .execute(&mut *conn)
+            .await?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            write_journal!(conn, journal);
+            Ok(true)
+        })
+        .await
+    })
+}
+
+/// Deletes a job whose delivery is gone.
+pub async fn delete_job(store: &Store, job_id: &str) -> StoreResult<()> {
+    with_write!(store, |conn| {
+        diesel::delete(jobs::table.find(job_id))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Removes a job whose delivery no longer needs it (endpoint disabled or gone).
+pub async fn finish_without_attempt(
+    store: &Store,
+    job_id: &str,
+    delivery_id: &str,
+    status: &str,
+) -> StoreResult<()> {
+    with_write!(store, |conn| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            diesel::delete(jobs::table.find(job_id))
+                .execute(&mut *conn)
+                .await?;
+            diesel::update(deliveries::table.find(delivery_id))
+                .set((
+                    deliveries::status.eq(status),
+                    deliveries::next_attempt_at.eq(None::<NaiveDateTime>),
+                ))
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        })
+        .await
+    })
+}
+
+/// Delivery statistics of one endpoint since a moment.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptTotals {
+    pub attempts: i64,
+    pub successes: i64,
+    pub p95_latency_ms: Option<i32>,
+    pub last_at: Option<NaiveDateTime>,
+}
+
+const SUCCESSFUL: &str = "CAST(COALESCE(SUM(CASE WHEN status_code >= 200 AND status_code < 300 THEN 1 ELSE 0 END), 0) AS BIGINT)";
+
+pub async fn attempt_totals(
+    store: &Store,
+    webhook_id: &str,
+    since: NaiveDateTime,
+) -> StoreResult<AttemptTotals> {
+    with_read!(store, |conn| {
+        let (attempts, successes, last_at): (i64, i64, Option<NaiveDateTime>) =
+            delivery_attempts::table
+                .filter(delivery_attempts::webhook_id.eq(webhook_id))
+                .filter(delivery_attempts::at.ge(since))
+                .select((
+                    count_star(),
+                    sql::<BigInt>(SUCCESSFUL),
+                    max(delivery_attempts::at),
+                ))
+                .get_result(conn)
+                .await?;
+        let p95_latency_ms = if attempts > 0 {
+            delivery_attempts::table
+                .filter(delivery_attempts::webhook_id.eq(webhook_id))
+                .filter(delivery_attempts::at.ge(since))
+                .order(delivery_attempts::latency_ms.asc())
+                .offset(((attempts * 95 + 99) / 100).max(1) - 1)
+                .select(delivery_attempts::latency_ms)
+                .first::<i32>(conn)
+                .await
+                .optional()?
+        } else {
+            None
+        };
+        Ok(AttemptTotals {
+            attempts,
+            successes,
+            p95_latency_ms,
+            last_at,
+        })
+    })
+}
+
+/// Deletes attempts older than `older_than`.
+pub async fn prune_attempts(store: &Store, older_than: NaiveDateTime) -> StoreResult<usize> {
+    with_write!(store, |conn| {
+        Ok(
+            diesel::delete(delivery_attempts::table.filter(delivery_attempts::at.lt(older_than)))
+                .execute(conn)
+                .await?,
+        )
+    })
+}
+
+pub async fn set_incoming_secret(store: &Store, row: &IncomingSecretRow) -> StoreResult<()> {
+    with_write!(store, |conn| {
+        let existing = diesel::update(incoming_webhook_secrets::table.find(&row.integration_id))
+            .set(row)
+            .execute(&mut *conn)
+            .await?;
+        if existing == 0 {
+            diesel::insert_into(incoming_webhook_secrets::table)
+                .values(row)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+pub async fn incoming_secret(
+    store: &Store,
+    integration_id: &str,
+) -> StoreResult<Option<IncomingSecretRow>> {
+    with_read!(store, |conn| {
+        Ok(incoming_webhook_secrets::table
+            .find(integration_id)
+            .select(IncomingSecretRow::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    })
+}
