@@ -150,7 +150,10 @@ pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
     removed += crate::store::webhooks::prune_attempts(&app.store, cutoff).await?;
     removed += crate::store::events::prune(&app.store, cutoff).await?;
     if removed > 0 {
-        tracing::debug!(removed, "pruned old log entries, execution records, events and attempts");
+        tracing::debug!(
+            removed,
+            "pruned old log entries, execution records, events and attempts"
+        );
     }
     Ok(removed)
 }

@@ -79,7 +79,10 @@ pub async fn set(
     caller.principal.require(Role::Editor)?;
     let integration = super::integrations::get(&app.store, caller, &input.integration_id).await?;
     if input.secret.len() < 8 || input.secret.len() > 1024 {
-        return Err(AppError::invalid("input.secret", "must be 8-1024 characters"));
+        return Err(AppError::invalid(
+            "input.secret",
+            "must be 8-1024 characters",
+        ));
     }
     if input.scheme == IncomingScheme::StandardWebhooks
         && standardwebhooks::Webhook::new(&input.secret).is_err()
@@ -193,13 +196,18 @@ fn verify(
             let given = header(headers, "x-hub-signature-256")
                 .and_then(|s| s.strip_prefix("sha256="))
                 .and_then(|hex_sig| hex::decode(hex_sig).ok())
-                .ok_or(Rejection::Unauthorized("missing or malformed X-Hub-Signature-256"))?;
-            let expected = hmac_hex(secret, &[body]).ok_or(Rejection::Unauthorized("bad secret"))?;
+                .ok_or(Rejection::Unauthorized(
+                    "missing or malformed X-Hub-Signature-256",
+                ))?;
+            let expected =
+                hmac_hex(secret, &[body]).ok_or(Rejection::Unauthorized("bad secret"))?;
             if !equal(&given, &expected) {
                 return Err(bad);
             }
             Ok((
-                header(headers, "x-github-event").unwrap_or("unknown").to_owned(),
+                header(headers, "x-github-event")
+                    .unwrap_or("unknown")
+                    .to_owned(),
                 header(headers, "x-github-delivery").map(|d| format!("github:{d}")),
             ))
         }
@@ -213,7 +221,9 @@ fn verify(
             let given = header(headers, "x-slack-signature")
                 .and_then(|s| s.strip_prefix("v0="))
                 .and_then(|hex_sig| hex::decode(hex_sig).ok())
-                .ok_or(Rejection::Unauthorized("missing or malformed X-Slack-Signature"))?;
+                .ok_or(Rejection::Unauthorized(
+                    "missing or malformed X-Slack-Signature",
+                ))?;
             let base = format!("v0:{timestamp}:");
             let expected = hmac_hex(secret, &[base.as_bytes(), body])
                 .ok_or(Rejection::Unauthorized("bad secret"))?;
@@ -224,7 +234,10 @@ fn verify(
                 .and_then(|j| j["event_id"].as_str())
                 .map(|id| format!("slack:{id}"))
                 .unwrap_or_else(|| format!("slack:{}", hex::encode(&given)));
-            Ok((body_type().unwrap_or_else(|| "unknown".to_owned()), Some(delivery)))
+            Ok((
+                body_type().unwrap_or_else(|| "unknown".to_owned()),
+                Some(delivery),
+            ))
         }
         IncomingScheme::StandardWebhooks => {
             let secret = std::str::from_utf8(secret).map_err(|_| bad_secret())?;
@@ -243,7 +256,8 @@ fn verify(
         }
         IncomingScheme::SharedToken => {
             let name = row.header.as_deref().unwrap_or("x-webhook-token");
-            let given = header(headers, name).ok_or(Rejection::Unauthorized("missing token header"))?;
+            let given =
+                header(headers, name).ok_or(Rejection::Unauthorized("missing token header"))?;
             if !equal(given.as_bytes(), secret) {
                 return Err(Rejection::Unauthorized("the token does not match"));
             }
@@ -256,7 +270,9 @@ fn verify(
 }
 
 fn bad_secret() -> Rejection {
-    Rejection::Internal(anyhow::anyhow!("the stored incoming webhook secret is unusable"))
+    Rejection::Internal(anyhow::anyhow!(
+        "the stored incoming webhook secret is unusable"
+    ))
 }
 
 /// Lowercase `[a-z0-9_-]`, other characters as `_`, at most 64.
@@ -273,7 +289,11 @@ fn slug(text: &str) -> String {
             }
         })
         .collect();
-    if slug.is_empty() { "unknown".to_owned() } else { slug }
+    if slug.is_empty() {
+        "unknown".to_owned()
+    } else {
+        slug
+    }
 }
 
 /// Verifies and stores one incoming webhook; the event is durable when this returns.

@@ -42,7 +42,9 @@ stored_enum! {
 }
 
 /// Restricts an endpoint to events about some integrations or categories (empty: all).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SimpleObject, InputObject)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SimpleObject, InputObject,
+)]
 #[graphql(input_name = "WebhookFilterInput")]
 #[serde(rename_all = "camelCase", default)]
 pub struct WebhookFilter {
@@ -426,7 +428,12 @@ pub async fn rotate_secret(
     row.previous_secret = Some(std::mem::replace(&mut row.secret, sealed));
     row.previous_expires_at = Some(now() + chrono::Duration::hours(grace));
     row.updated_at = now();
-    let journal = webhook_journal(caller, "webhook.rotate_secret", &row, "webhook secret rotated");
+    let journal = webhook_journal(
+        caller,
+        "webhook.rotate_secret",
+        &row,
+        "webhook secret rotated",
+    );
     if !webhook_store::update(&app.store, &row, &journal).await? {
         return Err(AppError::not_found("webhook", id));
     }
@@ -524,7 +531,11 @@ pub fn first_delay(app: &App) -> std::time::Duration {
 }
 
 /// Sends a `webhook.test` event to one endpoint (EDITOR); returns the delivery.
-pub async fn send_test_event(app: &App, caller: &Caller, webhook_id: &str) -> AppResult<DeliveryRow> {
+pub async fn send_test_event(
+    app: &App,
+    caller: &Caller,
+    webhook_id: &str,
+) -> AppResult<DeliveryRow> {
     caller.principal.require(Role::Editor)?;
     let row = get_row(app, caller, webhook_id).await?;
     let mut event = outbox::event(
@@ -535,7 +546,12 @@ pub async fn send_test_event(app: &App, caller: &Caller, webhook_id: &str) -> Ap
     // Sent to this endpoint only, never fanned out.
     event.dispatched = true;
     let planned = plan_delivery(&event, &row.id, std::time::Duration::ZERO);
-    webhook_store::insert_deliveries(&app.store, std::slice::from_ref(&event), std::slice::from_ref(&planned)).await?;
+    webhook_store::insert_deliveries(
+        &app.store,
+        std::slice::from_ref(&event),
+        std::slice::from_ref(&planned),
+    )
+    .await?;
     app.wake.deliveries.notify_one();
     Ok(planned.0)
 }
@@ -590,9 +606,7 @@ pub async fn replay(app: &App, caller: &Caller, input: ReplayWebhookInput) -> Ap
     let planned: Vec<_> = events
         .iter()
         .filter(|e| e.event_type != "webhook.test")
-        .filter(|e| {
-            !input.only_failed || (failed.contains(&e.id) && !succeeded.contains(&e.id))
-        })
+        .filter(|e| !input.only_failed || (failed.contains(&e.id) && !succeeded.contains(&e.id)))
         .filter(|e| {
             serde_json::from_str::<serde_json::Value>(&e.payload)
                 .is_ok_and(|payload| wants(&webhook, &e.event_type, &payload))
@@ -605,7 +619,11 @@ pub async fn replay(app: &App, caller: &Caller, input: ReplayWebhookInput) -> Ap
 }
 
 /// Publishes a custom event (EDITOR): stored, then fanned out like any other.
-pub async fn publish_event(app: &App, caller: &Caller, input: PublishEventInput) -> AppResult<EventRow> {
+pub async fn publish_event(
+    app: &App,
+    caller: &Caller,
+    input: PublishEventInput,
+) -> AppResult<EventRow> {
     caller.principal.require(Role::Editor)?;
     let project_id = validate::id("input.projectId", &input.project_id, IdKind::Project)?;
     if !caller.principal.sees_project(&project_id)

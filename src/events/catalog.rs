@@ -15,20 +15,80 @@ fn integration_data() -> Value {
 }
 
 pub const EVENT_TYPES: &[EventTypeInfo] = &[
-    EventTypeInfo { name: "integration.created", description: "An integration was created.", example_data: integration_data },
-    EventTypeInfo { name: "integration.updated", description: "An integration's settings changed (data.fields lists which).", example_data: || { let mut d = integration_data(); d["fields"] = json!(["baseUrl", "timeoutMs"]); d } },
-    EventTypeInfo { name: "integration.deleted", description: "An integration was deleted.", example_data: integration_data },
-    EventTypeInfo { name: "integration.enabled", description: "Calls through an integration were turned on.", example_data: integration_data },
-    EventTypeInfo { name: "integration.disabled", description: "Calls through an integration were turned off.", example_data: integration_data },
-    EventTypeInfo { name: "integration.credentials_updated", description: "An integration's credentials were set or removed (never their values).", example_data: || json!({ "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira" }, "kind": "OAUTH2", "setFields": ["clientId", "clientSecret", "tokenUrl", "refreshToken"] }) },
-    EventTypeInfo { name: "integration.circuit_opened", description: "An integration's circuit breaker opened after repeated failures; calls are rejected until a probe succeeds.", example_data: || json!({ "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira" }, "reason": "5 consecutive failures" }) },
-    EventTypeInfo { name: "integration.circuit_closed", description: "An integration's circuit breaker closed again.", example_data: || json!({ "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira" } }) },
-    EventTypeInfo { name: "execution.failed", description: "A call through an integration failed.", example_data: || json!({ "execution": { "id": "exe_01jd8x3m5q6w7e8r9t0y1u2i3o", "integrationId": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "method": "GET", "path": "/rest/api/3/search", "statusCode": 503, "errorClass": "SERVER_ERROR", "retries": 3 } }) },
-    EventTypeInfo { name: "webhook.disabled", description: "A webhook endpoint was disabled after sustained failure or a 410 Gone.", example_data: || json!({ "webhook": { "id": "whk_01jd8x3m5q6w7e8r9t0y1u2i3o", "url": "https://hooks.example.com/patchbay" }, "reason": "410 Gone" }) },
-    EventTypeInfo { name: "webhook.test", description: "A test event sent with sendTestEvent (to one endpoint only).", example_data: || json!({ "message": "This is a test event from patchbay." }) },
-    EventTypeInfo { name: "alert.fired", description: "An alert started firing.", example_data: || json!({ "alert": { "rule": "webhook_failing", "severity": "WARNING", "summary": "Webhook endpoint disabled after sustained failure" } }) },
-    EventTypeInfo { name: "custom.*", description: "Your own events, published with publishEvent (type `custom.<name>`).", example_data: || json!({ "anything": "you publish" }) },
-    EventTypeInfo { name: "incoming.*", description: "A provider's webhook received at /hooks/{integrationId} and verified: `incoming.<provider>.<event>`, data = the provider's JSON body.", example_data: || json!({ "integrationId": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "event": "push", "body": { "ref": "refs/heads/main" } }) },
+    EventTypeInfo {
+        name: "integration.created",
+        description: "An integration was created.",
+        example_data: integration_data,
+    },
+    EventTypeInfo {
+        name: "integration.updated",
+        description: "An integration's settings changed (data.fields lists which).",
+        example_data: || {
+            let mut d = integration_data();
+            d["fields"] = json!(["baseUrl", "timeoutMs"]);
+            d
+        },
+    },
+    EventTypeInfo {
+        name: "integration.deleted",
+        description: "An integration was deleted.",
+        example_data: integration_data,
+    },
+    EventTypeInfo {
+        name: "integration.enabled",
+        description: "Calls through an integration were turned on.",
+        example_data: integration_data,
+    },
+    EventTypeInfo {
+        name: "integration.disabled",
+        description: "Calls through an integration were turned off.",
+        example_data: integration_data,
+    },
+    EventTypeInfo {
+        name: "integration.credentials_updated",
+        description: "An integration's credentials were set or removed (never their values).",
+        example_data: || json!({ "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira" }, "kind": "OAUTH2", "setFields": ["clientId", "clientSecret", "tokenUrl", "refreshToken"] }),
+    },
+    EventTypeInfo {
+        name: "integration.circuit_opened",
+        description: "An integration's circuit breaker opened after repeated failures; calls are rejected until a probe succeeds.",
+        example_data: || json!({ "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira" }, "reason": "5 consecutive failures" }),
+    },
+    EventTypeInfo {
+        name: "integration.circuit_closed",
+        description: "An integration's circuit breaker closed again.",
+        example_data: || json!({ "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira" } }),
+    },
+    EventTypeInfo {
+        name: "execution.failed",
+        description: "A call through an integration failed.",
+        example_data: || json!({ "execution": { "id": "exe_01jd8x3m5q6w7e8r9t0y1u2i3o", "integrationId": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "method": "GET", "path": "/rest/api/3/search", "statusCode": 503, "errorClass": "SERVER_ERROR", "retries": 3 } }),
+    },
+    EventTypeInfo {
+        name: "webhook.disabled",
+        description: "A webhook endpoint was disabled after sustained failure or a 410 Gone.",
+        example_data: || json!({ "webhook": { "id": "whk_01jd8x3m5q6w7e8r9t0y1u2i3o", "url": "https://hooks.example.com/patchbay" }, "reason": "410 Gone" }),
+    },
+    EventTypeInfo {
+        name: "webhook.test",
+        description: "A test event sent with sendTestEvent (to one endpoint only).",
+        example_data: || json!({ "message": "This is a test event from patchbay." }),
+    },
+    EventTypeInfo {
+        name: "alert.fired",
+        description: "An alert started firing.",
+        example_data: || json!({ "alert": { "rule": "webhook_failing", "severity": "WARNING", "summary": "Webhook endpoint disabled after sustained failure" } }),
+    },
+    EventTypeInfo {
+        name: "custom.*",
+        description: "Your own events, published with publishEvent (type `custom.<name>`).",
+        example_data: || json!({ "anything": "you publish" }),
+    },
+    EventTypeInfo {
+        name: "incoming.*",
+        description: "A provider's webhook received at /hooks/{integrationId} and verified: `incoming.<provider>.<event>`, data = the provider's JSON body.",
+        example_data: || json!({ "integrationId": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "event": "push", "body": { "ref": "refs/heads/main" } }),
+    },
 ];
 
 /// Whether a subscription pattern can ever match: `*`, a known type, a known prefix
@@ -39,7 +99,8 @@ pub fn known_pattern(pattern: &str) -> bool {
     }
     let open_family = |p: &str| p.starts_with("custom.") || p.starts_with("incoming.");
     if open_family(pattern) {
-        return pattern.len() > "custom.".len().min(pattern.len()) && valid_type(pattern.trim_end_matches(".*"));
+        return pattern.len() > "custom.".len().min(pattern.len())
+            && valid_type(pattern.trim_end_matches(".*"));
     }
     EVENT_TYPES.iter().any(|t| {
         t.name == pattern

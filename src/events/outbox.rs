@@ -33,9 +33,11 @@ pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
     if pattern == "*" || pattern == event_type {
         return true;
     }
-    pattern
-        .strip_suffix(".*")
-        .is_some_and(|prefix| event_type.len() > prefix.len() + 1 && event_type.starts_with(prefix) && event_type.as_bytes()[prefix.len()] == b'.')
+    pattern.strip_suffix(".*").is_some_and(|prefix| {
+        event_type.len() > prefix.len() + 1
+            && event_type.starts_with(prefix)
+            && event_type.as_bytes()[prefix.len()] == b'.'
+    })
 }
 
 #[cfg(test)]
@@ -44,12 +46,18 @@ mod tests {
 
     #[test]
     fn patterns_match_exactly_or_by_prefix() {
-        assert!(pattern_matches("integration.created", "integration.created"));
+        assert!(pattern_matches(
+            "integration.created",
+            "integration.created"
+        ));
         assert!(pattern_matches("integration.*", "integration.created"));
         assert!(pattern_matches("incoming.*", "incoming.github.push"));
         assert!(pattern_matches("*", "custom.deploy"));
         assert!(!pattern_matches("integration.*", "integrations.created"));
         assert!(!pattern_matches("integration.*", "integration"));
-        assert!(!pattern_matches("integration.created", "integration.updated"));
+        assert!(!pattern_matches(
+            "integration.created",
+            "integration.updated"
+        ));
     }
 }

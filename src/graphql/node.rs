@@ -13,10 +13,6 @@ use crate::ids::IdKind;
 
 /// An object with a global ID.
 #[derive(Interface)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a short-lived resolver result; boxing would complicate the derive"
-)]
 #[graphql(field(name = "id", ty = "ID"))]
 pub enum Node {
     Project(Project),
@@ -53,7 +49,9 @@ impl NodeQuery {
             }
             Some(IdKind::Execution) => Node::Execution(super::executions::get(ctx, &id).await?),
             Some(IdKind::Webhook) => Node::Webhook(super::webhooks::get(ctx, &id).await?),
-            Some(IdKind::Delivery) => Node::Delivery(super::webhooks::get_delivery(ctx, &id).await?),
+            Some(IdKind::Delivery) => {
+                Node::Delivery(super::webhooks::get_delivery(ctx, &id).await?)
+            }
             _ => return Err(AppError::not_found("node", id.as_str()).into()),
         };
         Ok(Some(node))

@@ -110,7 +110,11 @@ impl Webhook {
         Ok(connection(page, &request, |d| d.id.clone(), Delivery))
     }
     /// Delivery attempts over a window (default: the last day).
-    async fn stats(&self, ctx: &Context<'_>, window: Option<TimeWindow>) -> ApiResult<WebhookStats> {
+    async fn stats(
+        &self,
+        ctx: &Context<'_>,
+        window: Option<TimeWindow>,
+    ) -> ApiResult<WebhookStats> {
         let window = window.unwrap_or_default();
         let totals = webhook_store::attempt_totals(&app(ctx).store, &self.0.id, window.since())
             .await
@@ -168,7 +172,10 @@ impl Delivery {
         &self.0.event_type
     }
     async fn status(&self) -> ApiResult<DeliveryStatus> {
-        Ok(DeliveryStatus::from_stored("deliveries.status", &self.0.status).map_err(AppError::from)?)
+        Ok(
+            DeliveryStatus::from_stored("deliveries.status", &self.0.status)
+                .map_err(AppError::from)?,
+        )
     }
     async fn attempt_count(&self) -> i32 {
         self.0.attempt_count
@@ -414,7 +421,11 @@ impl WebhookMutation {
     }
 
     /// Sends a `webhook.test` event to this endpoint only.
-    async fn send_test_event(&self, ctx: &Context<'_>, webhook_id: ID) -> ApiResult<DeliveryPayload> {
+    async fn send_test_event(
+        &self,
+        ctx: &Context<'_>,
+        webhook_id: ID,
+    ) -> ApiResult<DeliveryPayload> {
         let delivery = domain::send_test_event(app(ctx), caller(ctx)?, &webhook_id).await?;
         Ok(DeliveryPayload {
             delivery: Delivery(delivery),

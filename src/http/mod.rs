@@ -58,7 +58,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/graphql", get(graphql_get).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/hooks/{integration_id}", axum::routing::post(hooks::receive))
+        .route(
+            "/hooks/{integration_id}",
+            axum::routing::post(hooks::receive),
+        )
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(

@@ -144,7 +144,15 @@ async fn attempt(app: &App, job: &JobRow) -> anyhow::Result<()> {
         return Ok(());
     }
     let answer = send(app, &webhook, &event).await;
-    finish(app, job, &delivery.id, delivery.attempt_count, &webhook, answer).await
+    finish(
+        app,
+        job,
+        &delivery.id,
+        delivery.attempt_count,
+        &webhook,
+        answer,
+    )
+    .await
 }
 
 /// What one attempt got.
@@ -305,9 +313,15 @@ async fn finish(
     let reason = if gone {
         Some("the endpoint answered 410 Gone".to_owned())
     } else if after.consecutive_failures >= config.disable_after_failures {
-        Some(format!("{} failed attempts in a row", after.consecutive_failures))
+        Some(format!(
+            "{} failed attempts in a row",
+            after.consecutive_failures
+        ))
     } else if failing_too_long {
-        Some(format!("failing for more than {} hours", config.disable_after.num_hours()))
+        Some(format!(
+            "failing for more than {} hours",
+            config.disable_after.num_hours()
+        ))
     } else {
         None
     };

@@ -64,7 +64,7 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
     let mut in_flight = tokio::task::JoinSet::new();
     // A lease outlives the attempt's timeout; a crashed worker's jobs come back after it.
-    let lease = app.config.webhooks.timeout + Duration::from_secs(30);
+    let lease = app.config.webhooks.timeout * 2 + Duration::from_secs(5);
     loop {
         loop {
             while in_flight.try_join_next().is_some() {}
@@ -73,21 +73,16 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                 break;
             }
             let lease_until = now() + chrono::Duration::from_std(lease).unwrap_or_default();
-            let claimed = match job_store::claim(
-                &app.store,
-                DELIVER_JOB,
-                &app.worker_id,
-                lease_until,
-                free,
-            )
-            .await
-            {
-                Ok(claimed) => claimed,
-                Err(err) => {
-                    tracing::warn!(error = %err, "claiming delivery jobs failed; will retry");
-                    break;
-                }
-            };
+            let claimed =
+                match job_store::claim(&app.store, DELIVER_JOB, &app.worker_id, lease_until, free)
+                    .await
+                {
+                    Ok(claimed) => claimed,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "claiming delivery jobs failed; will retry");
+                        break;
+                    }
+                };
             let count = claimed.len() as i64;
             for job in claimed {
                 let Ok(permit) = slots.clone().acquire_owned().await else {

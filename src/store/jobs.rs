@@ -133,13 +133,16 @@ pub async fn pending(store: &Store, kind: &str) -> StoreResult<i64> {
     })
 }
 
+/// Plans the deliveries of one event among its project's endpoints.
+pub type DeliveryPlan = dyn Fn(&EventRow, &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync;
+
 /// Dispatches up to `limit` new events: plans their deliveries against the webhooks of
 /// their projects (`plan` returns a delivery and its job per matching endpoint), stores
 /// them and marks the events dispatched, in one transaction. Returns the events.
 pub async fn dispatch_events(
     store: &Store,
     limit: i64,
-    plan: &(dyn Fn(&EventRow, &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync),
+    plan: &DeliveryPlan,
 ) -> StoreResult<(Vec<EventRow>, usize)> {
     claiming!(store, |conn, lock| {
         conn.transaction::<_, StoreError, _>(async |conn| {

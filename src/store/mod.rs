@@ -9,8 +9,8 @@
 pub mod audit;
 pub mod events;
 pub mod executions;
-pub mod jobs;
 pub mod integrations;
+pub mod jobs;
 pub mod logs;
 mod migrate;
 pub mod projects;

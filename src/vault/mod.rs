@@ -340,10 +340,17 @@ impl Vault {
     /// Seals a small secret owned by `owner_id` (a webhook signing secret, an incoming
     /// webhook's verification secret) directly under the active key-encryption key,
     /// bound to its owner and key. Returns the key id and the envelope.
-    pub fn seal_secret(&self, owner_id: &str, secret: &[u8]) -> Result<(String, Vec<u8>), VaultError> {
+    pub fn seal_secret(
+        &self,
+        owner_id: &str,
+        secret: &[u8],
+    ) -> Result<(String, Vec<u8>), VaultError> {
         let key_id = self.active_key_id();
         let kek = self.kek(&key_id)?;
-        Ok((key_id.clone(), kek.seal(secret, &secret_aad(owner_id, &key_id))))
+        Ok((
+            key_id.clone(),
+            kek.seal(secret, &secret_aad(owner_id, &key_id)),
+        ))
     }
 
     /// Opens a secret sealed by [`Self::seal_secret`].

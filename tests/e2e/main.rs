@@ -11,3 +11,4 @@ mod outbound;
 mod projects;
 mod subscriptions;
 mod support;
+mod webhooks;
