@@ -493,6 +493,7 @@ pub fn plan_delivery(
         id: new_id(IdKind::Job),
         kind: DELIVER_JOB.to_owned(),
         payload: webhook_store::job_payload(&delivery.id),
+        queue_key: Some(webhook_id.to_owned()),
         run_at,
         attempts: 0,
         lease_owner: None,

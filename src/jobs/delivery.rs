@@ -53,6 +53,13 @@ impl EndpointLimits {
         }
     }
 
+    /// Delivery slots of an endpoint free in this process.
+    pub fn room(&self, webhook_id: &str) -> usize {
+        self.slots
+            .get(webhook_id)
+            .map_or(self.concurrency, |slots| slots.available_permits())
+    }
+
     fn slot(&self, webhook_id: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
         self.slots
             .get_with_by_ref(webhook_id, || {
@@ -135,8 +142,9 @@ async fn attempt(app: &App, job: &JobRow) -> anyhow::Result<()> {
     }
     let limits = &app.endpoint_limits;
     let Some(_slot) = limits.slot(&webhook.id) else {
-        // The endpoint has its share in flight; others go on meanwhile.
-        job_store::release(&app.store, &job.id, later(Duration::from_millis(250))).await?;
+        // The endpoint has its share in flight (claimed in a race with `busy`); others go
+        // on meanwhile.
+        job_store::release(&app.store, &job.id, later(Duration::from_millis(50))).await?;
         return Ok(());
     };
     if let Err(wait) = limits.admit(&webhook.id, webhook.rate_limit_per_second) {

@@ -73,16 +73,22 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                 break;
             }
             let lease_until = now() + chrono::Duration::from_std(lease).unwrap_or_default();
-            let claimed =
-                match job_store::claim(&app.store, DELIVER_JOB, &app.worker_id, lease_until, free)
-                    .await
-                {
-                    Ok(claimed) => claimed,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "claiming delivery jobs failed; will retry");
-                        break;
-                    }
-                };
+            let claimed = match job_store::claim(
+                &app.store,
+                DELIVER_JOB,
+                &app.worker_id,
+                lease_until,
+                free,
+                &|key| app.endpoint_limits.room(key),
+            )
+            .await
+            {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::warn!(error = %err, "claiming delivery jobs failed; will retry");
+                    break;
+                }
+            };
             let count = claimed.len() as i64;
             for job in claimed {
                 let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -92,6 +98,8 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                 in_flight.spawn(async move {
                     delivery::run(&app, job).await;
                     drop(permit);
+                    // A slot (global or the endpoint's) is free: claim again now.
+                    app.wake.deliveries.notify_one();
                 });
             }
             if count < free {

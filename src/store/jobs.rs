@@ -21,6 +21,8 @@ pub struct JobRow {
     /// What to do (`webhook.deliver`, …); names never change once shipped.
     pub kind: String,
     pub payload: String,
+    /// Jobs with one key share a concurrency limit (deliveries: the endpoint).
+    pub queue_key: Option<String>,
     pub run_at: NaiveDateTime,
     pub attempts: i32,
     pub lease_owner: Option<String>,
@@ -58,18 +60,24 @@ macro_rules! claiming {
     }};
 }
 
-/// Claims up to `limit` due jobs of `kind` for `owner` until `lease_until`.
+/// How many more jobs of a queue key this worker can take now.
+pub type Room<'a> = dyn Fn(&str) -> usize + Sync + 'a;
+
+/// Claims up to `limit` due jobs of `kind` for `owner` until `lease_until`, at most
+/// `room(key)` of each queue key (so one saturated endpoint's backlog is left in the
+/// store for later, not claimed and handed back).
 pub async fn claim(
     store: &Store,
     kind: &str,
     owner: &str,
     lease_until: NaiveDateTime,
     limit: i64,
+    room: &Room<'_>,
 ) -> StoreResult<Vec<JobRow>> {
     let at = now();
     claiming!(store, |conn, lock| {
         conn.transaction::<_, StoreError, _>(async |conn| {
-            let ids: Vec<String> = lock!(
+            let candidates: Vec<(String, Option<String>)> = lock!(
                 jobs::table
                     .filter(jobs::kind.eq(kind))
                     .filter(jobs::run_at.le(at))
@@ -80,10 +88,24 @@ pub async fn claim(
                     )
                     .order(jobs::run_at.asc())
                     .limit(limit)
-                    .select(jobs::id)
+                    .select((jobs::id, jobs::queue_key))
             )
             .load(&mut *conn)
             .await?;
+            let mut taken: std::collections::HashMap<String, usize> = Default::default();
+            let ids: Vec<String> = candidates
+                .into_iter()
+                .filter(|(_, key)| match key {
+                    None => true,
+                    Some(key) => {
+                        let count = taken.entry(key.clone()).or_default();
+                        let fits = *count < room(key);
+                        *count += usize::from(fits);
+                        fits
+                    }
+                })
+                .map(|(id, _)| id)
+                .collect();
             if ids.is_empty() {
                 return Ok(Vec::new());
             }

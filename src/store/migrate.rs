@@ -95,7 +95,7 @@ async fn run(target: &DatabaseTarget, revert: bool) -> StoreResult<MigrationRepo
                 // Probe writability now: a read-only file would otherwise fail mid-migration.
                 diesel::connection::SimpleConnection::batch_execute(
                     &mut conn,
-                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
                      CREATE TABLE IF NOT EXISTS __patchbay_write_probe (x INTEGER); \
                      DROP TABLE __patchbay_write_probe;",
                 )

@@ -179,6 +179,7 @@ diesel::table! {
         id -> Text,
         kind -> Text,
         payload -> Text,
+        queue_key -> Nullable<Text>,
         run_at -> Timestamp,
         attempts -> Integer,
         lease_owner -> Nullable<Text>,

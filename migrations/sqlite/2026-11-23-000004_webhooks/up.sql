@@ -18,6 +18,8 @@ CREATE TABLE jobs (
     id               TEXT PRIMARY KEY,
     kind             TEXT NOT NULL,
     payload          TEXT NOT NULL,
+    -- Jobs sharing a key share a per-key concurrency limit (a webhook endpoint's id).
+    queue_key        TEXT,
     run_at           TIMESTAMP NOT NULL,
     attempts         INTEGER NOT NULL,
     lease_owner      TEXT,
