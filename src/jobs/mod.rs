@@ -1,6 +1,6 @@
 //! Background workers over the durable queue: the outbox dispatcher (events → in-process
-//! subscribers and webhook deliveries) and the delivery worker. Both wake on an
-//! in-process signal and poll as a fallback (other replicas' work is found by polling);
+//! subscribers and webhook deliveries) and the delivery worker. They wake on an
+//! in-process signal, on PostgreSQL NOTIFY from other replicas, and poll as a fallback;
 //! on shutdown they stop claiming and let in-flight deliveries finish.
 
 pub mod delivery;
@@ -23,9 +23,18 @@ const MAX_IN_FLIGHT: usize = 512;
 
 /// Starts the dispatcher and the delivery worker.
 pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+    let listener = {
+        let app = app.clone();
+        let stop = shutdown.clone();
+        let store = app.store.clone();
+        tokio::spawn(async move {
+            job_store::listen_for_deliveries(store, || app.wake.deliveries.notify_one(), stop).await
+        })
+    };
     vec![
         tokio::spawn(dispatcher(app.clone(), shutdown.clone())),
         tokio::spawn(delivery_worker(app, shutdown)),
+        listener,
     ]
 }
 
@@ -38,6 +47,10 @@ async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
                     let done = (events.len() as i64) < DISPATCH_BATCH;
                     if planned > 0 {
                         app.wake.deliveries.notify_one();
+                        // Other replicas' workers share the jobs.
+                        if let Err(err) = job_store::notify_deliveries(&app.store).await {
+                            tracing::debug!(error = %err, "NOTIFY failed; replicas will poll");
+                        }
                     }
                     for event in events {
                         app.events.publish(BusEvent::Event(Box::new(event)));

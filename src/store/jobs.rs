@@ -218,3 +218,58 @@ pub async fn dispatch_events(
         .await
     })
 }
+
+/// The channel replicas use to wake each other's delivery workers.
+pub const DELIVERIES_CHANNEL: &str = "patchbay_deliveries";
+
+/// Tells every replica's delivery worker that jobs are waiting (PostgreSQL NOTIFY; on
+/// SQLite the only process wakes its workers in memory).
+pub async fn notify_deliveries(store: &Store) -> StoreResult<()> {
+    if let Pools::Postgres(pool) = store.pools() {
+        let mut conn = pool.get().await.map_err(StoreError::pool)?;
+        diesel::sql_query(format!("NOTIFY {DELIVERIES_CHANNEL}"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Calls `wake` whenever another replica announces delivery jobs, until `stop`
+/// (PostgreSQL LISTEN on a dedicated connection, re-established after a failure; a
+/// no-op on SQLite).
+pub async fn listen_for_deliveries(
+    store: Store,
+    wake: impl Fn(),
+    stop: tokio_util::sync::CancellationToken,
+) {
+    use futures_util::StreamExt;
+    let super::DatabaseTarget::Postgres(url) = store.target().clone() else {
+        return;
+    };
+    loop {
+        let listened = async {
+            let mut conn = super::connect_pg(&url).await?;
+            diesel::sql_query(format!("LISTEN {DELIVERIES_CHANNEL}"))
+                .execute(&mut conn)
+                .await?;
+            let mut notifications = std::pin::pin!(conn.notifications_stream());
+            while let Some(notification) = notifications.next().await {
+                notification?;
+                wake();
+            }
+            Ok::<(), StoreError>(())
+        };
+        tokio::select! {
+            () = stop.cancelled() => return,
+            result = listened => {
+                if let Err(err) = result {
+                    tracing::warn!(error = %err, "listening for delivery notifications failed; polling meanwhile");
+                }
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+        }
+    }
+}

@@ -890,3 +890,58 @@ async fn deliveries_survive_a_crash() {
         .unwrap();
     second.wait().unwrap();
 }
+
+/// Two replicas on one PostgreSQL database share the delivery jobs (SKIP LOCKED): every
+/// event published on either is delivered exactly once while nothing fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_deliveries_without_duplicates() {
+    if !crate::support::postgres_available("replicas_share_deliveries_without_duplicates") {
+        return;
+    }
+    let first = TestServer::start(Backend::Postgres).await;
+    let config = patchbay::config::Config::from_settings(first.store.settings()).unwrap();
+    let second = patchbay::server::start(config).await.unwrap();
+    let receiver = Receiver::default();
+    let base = receiver.start().await;
+    let project = first.create_project("Acme").await;
+    webhook(
+        &first,
+        &project,
+        format!("{base}/ok"),
+        json!(["custom.*"]),
+        json!({}),
+    )
+    .await;
+    let second_url = format!("http://{}/graphql", second.addr);
+    let http = reqwest::Client::new();
+    for i in 0..40 {
+        if i % 2 == 0 {
+            publish(&first, &project, "custom.replica", json!({ "i": i })).await;
+        } else {
+            let body: Value = http
+                .post(&second_url)
+                .bearer_auth(&first.admin)
+                .json(&json!({ "query": "mutation($i: PublishEventInput!) { publishEvent(input: $i) { event { id } } }", "variables": { "i": { "projectId": project, "type": "custom.replica", "data": { "i": i } } } }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(body.get("errors").is_none(), "{body}");
+        }
+    }
+    receiver.wait_for("ok", 40).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let got = receiver.got("ok");
+    let mut ids: Vec<&str> = got.iter().map(|r| r.webhook_id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        (got.len(), ids.len()),
+        (40, 40),
+        "each event delivered exactly once"
+    );
+    second.stop().await;
+    first.stop().await;
+}
