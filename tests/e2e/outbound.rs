@@ -11,9 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::on_both_backends;
 use crate::support::{Backend, SECRET_MARKER, TestServer, code};
@@ -251,31 +249,13 @@ async fn calls_are_recorded_measured_and_streamed(backend: Backend) {
     set_bearer(&server, &id, &format!("tok-{SECRET_MARKER}")).await;
 
     // A live subscriber sees the execution as it finishes.
-    let ws_url = server.url.replace("http://", "ws://") + "/graphql";
-    let mut request =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url)
-            .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let send = |v: Value| Message::Text(v.to_string().into());
-    socket
-        .send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", server.admin) } })))
-        .await
-        .unwrap();
-    let _ack = socket.next().await.unwrap().unwrap();
-    let listeners = server.app().events.subscriber_count();
-    socket
-        .send(send(json!({ "id": "1", "type": "subscribe", "payload": { "query": format!("subscription {{ executions(integrationId: \"{id}\") {{ id statusCode success }} }}") } })))
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.app().events.subscriber_count() <= listeners {
-        assert!(Instant::now() < deadline, "subscription never registered");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let mut socket = crate::subscriptions::subscribe(
+        &server,
+        &format!(
+            "subscription {{ executions(integrationId: \"{id}\") {{ id statusCode success }} }}"
+        ),
+    )
+    .await;
 
     let body = exec(
         &server,
@@ -299,12 +279,7 @@ async fn calls_are_recorded_measured_and_streamed(backend: Backend) {
     assert_eq!(headers["x-team"], "core");
     assert_eq!(upstream.last_query().as_deref(), Some("page=2&tag=a&tag=b"));
 
-    let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-        .await
-        .expect("execution event")
-        .unwrap()
-        .unwrap();
-    let event: Value = serde_json::from_str(message.to_text().unwrap()).unwrap();
+    let event = crate::subscriptions::next_for(&mut socket, "1").await;
     assert_eq!(
         event["payload"]["data"]["executions"]["id"],
         first["execution"]["id"]

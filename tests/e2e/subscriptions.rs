@@ -12,12 +12,12 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::on_both_backends;
 use crate::support::{Backend, TestServer};
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn connect(server: &TestServer, protocol: &str) -> Socket {
+pub(crate) async fn connect(server: &TestServer, protocol: &str) -> Socket {
     let mut request = server
         .graphql_url()
         .replace("http://", "ws://")
@@ -33,7 +33,7 @@ async fn connect(server: &TestServer, protocol: &str) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(crate) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -41,7 +41,7 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next protocol message (JSON), or the close frame's code.
-async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
+pub(crate) async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
     loop {
         let message = tokio::time::timeout(WAIT, socket.next())
             .await
@@ -71,7 +71,7 @@ fn errors_of(message: &Value) -> Value {
 }
 
 /// The next message about operation `id` (others, such as `complete` of an earlier one, are skipped).
-async fn next_for(socket: &mut Socket, id: &str) -> Value {
+pub(crate) async fn next_for(socket: &mut Socket, id: &str) -> Value {
     loop {
         let message = next(socket).await.expect("the socket stays open");
         if message["id"] == id {
@@ -80,7 +80,7 @@ async fn next_for(socket: &mut Socket, id: &str) -> Value {
     }
 }
 
-async fn init(socket: &mut Socket, payload: Value) {
+pub(crate) async fn init(socket: &mut Socket, payload: Value) {
     send(
         socket,
         json!({ "type": "connection_init", "payload": payload }),
@@ -90,7 +90,7 @@ async fn init(socket: &mut Socket, payload: Value) {
 }
 
 /// Waits until the server has `count` live subscribers (subscribe has no acknowledgement).
-async fn subscribers(server: &TestServer, count: usize) {
+pub(crate) async fn subscribers(server: &TestServer, count: usize) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while server.app().events.subscriber_count() < count {
         assert!(
@@ -99,6 +99,25 @@ async fn subscribers(server: &TestServer, count: usize) {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// An authenticated graphql-transport-ws socket with `query` subscribed as operation
+/// "1", returned once the server has registered it.
+pub(crate) async fn subscribe(server: &TestServer, query: &str) -> Socket {
+    let mut socket = connect(server, "graphql-transport-ws").await;
+    init(
+        &mut socket,
+        json!({ "Authorization": format!("Bearer {}", server.admin) }),
+    )
+    .await;
+    let listeners = server.app().events.subscriber_count();
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }),
+    )
+    .await;
+    subscribers(server, listeners + 1).await;
+    socket
 }
 
 const LOGS: &str = "subscription($min: LogLevel) { logs(minLevel: $min) { level message project { id } integration { name } } }";

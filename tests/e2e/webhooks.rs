@@ -435,6 +435,11 @@ async fn rotation_signs_with_both_secrets_and_redelivery_keeps_the_id() {
     )
     .await;
     receiver.secret(&old);
+    let mut live = crate::subscriptions::subscribe(
+        &server,
+        &format!("subscription {{ deliveries(webhookId: \"{id}\") {{ deliveryId statusCode latencyMs responseSnippet }} }}"),
+    )
+    .await;
     let data = server
         .ok(&server.admin, "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret webhook { previousSecretExpiresAt } } }", json!({ "id": id }))
         .await;
@@ -458,6 +463,11 @@ async fn rotation_signs_with_both_secrets_and_redelivery_keeps_the_id() {
         .to_owned();
     let got = receiver.wait_for("ok", 1).await;
     assert_eq!(got[0].event_type, "webhook.test");
+    let attempt = crate::subscriptions::next_for(&mut live, "1").await;
+    let attempt = &attempt["payload"]["data"]["deliveries"];
+    assert_eq!(attempt["deliveryId"], delivery.as_str());
+    assert_eq!(attempt["statusCode"], 200);
+    assert_eq!(attempt["responseSnippet"], "thanks");
     assert_eq!(got[0].signatures, 2);
     assert_eq!(
         got[0].verified,
