@@ -559,3 +559,78 @@ pub async fn incoming_secret(
             .optional()?)
     })
 }
+
+/// Webhook and incoming-webhook secrets sealed under a key other than `target` (rotation).
+pub async fn secrets_not_on(
+    store: &Store,
+    target: &str,
+) -> StoreResult<(Vec<WebhookRow>, Vec<IncomingSecretRow>)> {
+    use diesel::BoolExpressionMethods;
+    with_read!(store, |conn| {
+        let hooks = webhooks::table
+            .filter(
+                webhooks::key_id.ne(target).or(webhooks::previous_key_id
+                    .is_not_null()
+                    .and(webhooks::previous_key_id.ne(target))),
+            )
+            .select(WebhookRow::as_select())
+            .load(&mut *conn)
+            .await?;
+        let incoming = incoming_webhook_secrets::table
+            .filter(incoming_webhook_secrets::key_id.ne(target))
+            .select(IncomingSecretRow::as_select())
+            .load(&mut *conn)
+            .await?;
+        Ok((hooks, incoming))
+    })
+}
+
+/// Stores re-sealed webhook secrets if the row still holds what was re-sealed (a secret
+/// rotated meanwhile is left alone; it is already on the new key).
+pub async fn reseal_webhook(
+    store: &Store,
+    before: &WebhookRow,
+    after: &WebhookRow,
+) -> StoreResult<bool> {
+    with_write!(store, |conn| {
+        let changed = diesel::update(
+            webhooks::table
+                .find(&before.id)
+                .filter(webhooks::key_id.eq(&before.key_id))
+                .filter(webhooks::secret.eq(&before.secret)),
+        )
+        .set((
+            webhooks::key_id.eq(&after.key_id),
+            webhooks::secret.eq(&after.secret),
+            webhooks::previous_key_id.eq(&after.previous_key_id),
+            webhooks::previous_secret.eq(&after.previous_secret),
+        ))
+        .execute(conn)
+        .await?;
+        Ok(changed == 1)
+    })
+}
+
+/// Stores a re-sealed incoming-webhook secret if it is still the one re-sealed.
+pub async fn reseal_incoming(
+    store: &Store,
+    before: &IncomingSecretRow,
+    key_id: &str,
+    secret: &[u8],
+) -> StoreResult<bool> {
+    with_write!(store, |conn| {
+        let changed = diesel::update(
+            incoming_webhook_secrets::table
+                .find(&before.integration_id)
+                .filter(incoming_webhook_secrets::key_id.eq(&before.key_id))
+                .filter(incoming_webhook_secrets::secret.eq(&before.secret)),
+        )
+        .set((
+            incoming_webhook_secrets::key_id.eq(key_id),
+            incoming_webhook_secrets::secret.eq(secret),
+        ))
+        .execute(conn)
+        .await?;
+        Ok(changed == 1)
+    })
+}

@@ -2,7 +2,8 @@
 //! batches. Progress lives in `key_rotations`, and each credential moves in its own
 //! conditional update, so a crash at any point resumes where it stopped: resuming just
 //! re-wraps whatever is not yet on the target key. Old keys keep opening until no
-//! credential references them; then they are retired.
+//! credential references them; then they are retired. Webhook signing secrets and
+//! incoming-webhook secrets (sealed directly under a key of the ring) are re-sealed too.
 
 use crate::ids::{IdKind, new_id};
 use crate::store::vault::{self as vault_store, KeyRotationRow};
@@ -79,6 +80,7 @@ pub async fn run_in_batches(
         done += i64::try_from(moved).unwrap_or(0);
         progress(done.min(total), total);
     }
+    reseal_secrets(store, vault, &target).await?;
     let at = now();
     vault_store::retire_unused_keys(store, at).await?;
     vault_store::finish_rotation(store, rotation_id, at).await?;
@@ -86,4 +88,32 @@ pub async fn run_in_batches(
     vault_store::get_rotation(store, rotation_id)
         .await?
         .ok_or_else(|| VaultError::Corrupt(format!("rotation {rotation_id} vanished")))
+}
+
+/// Re-seals webhook and incoming-webhook secrets under `target` (the active key).
+async fn reseal_secrets(store: &Store, vault: &Vault, target: &str) -> Result<(), VaultError> {
+    use crate::store::webhooks as webhook_store;
+    let (hooks, incoming) = webhook_store::secrets_not_on(store, target).await?;
+    for before in hooks {
+        let mut after = before.clone();
+        if before.key_id != target {
+            let secret = vault.open_secret(&before.id, &before.key_id, &before.secret)?;
+            (after.key_id, after.secret) = vault.seal_secret(&before.id, &secret)?;
+        }
+        if let (Some(key_id), Some(sealed)) = (&before.previous_key_id, &before.previous_secret)
+            && key_id != target
+        {
+            let secret = vault.open_secret(&before.id, key_id, sealed)?;
+            let (key_id, sealed) = vault.seal_secret(&before.id, &secret)?;
+            after.previous_key_id = Some(key_id);
+            after.previous_secret = Some(sealed);
+        }
+        webhook_store::reseal_webhook(store, &before, &after).await?;
+    }
+    for before in incoming {
+        let secret = vault.open_secret(&before.integration_id, &before.key_id, &before.secret)?;
+        let (key_id, sealed) = vault.seal_secret(&before.integration_id, &secret)?;
+        webhook_store::reseal_incoming(store, &before, &key_id, &sealed).await?;
+    }
+    Ok(())
 }

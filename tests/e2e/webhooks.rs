@@ -955,3 +955,82 @@ async fn replicas_share_deliveries_without_duplicates() {
     second.stop().await;
     first.stop().await;
 }
+
+/// A key rotation re-seals webhook and incoming-webhook secrets, so the old key retires
+/// and both keep working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_follow_a_key_rotation() {
+    let server = fast_server(Backend::Sqlite).await;
+    let receiver = Receiver::default();
+    let base = receiver.start().await;
+    let project = server.create_project("Acme").await;
+    let (id, secret) = webhook(
+        &server,
+        &project,
+        format!("{base}/ok"),
+        json!(["*"]),
+        json!({}),
+    )
+    .await;
+    receiver.secret(&secret);
+    let jenkins = server.create_integration(&project, "Jenkins").await;
+    server
+        .ok(
+            &server.admin,
+            "mutation($i: SetIncomingWebhookInput!) { setIncomingWebhook(input: $i) { incomingWebhook { scheme } } }",
+            json!({ "i": { "integrationId": jenkins, "scheme": "SHARED_TOKEN", "secret": "tok-12345678" } }),
+        )
+        .await;
+    let data = server
+        .ok(
+            &server.admin,
+            "mutation { rotateEncryptionKey { id } }",
+            json!({}),
+        )
+        .await;
+    let rotation = data["rotateEncryptionKey"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let data = server
+            .ok(
+                &server.admin,
+                "query($id: ID!) { keyRotation(id: $id) { state } }",
+                json!({ "id": rotation }),
+            )
+            .await;
+        if data["keyRotation"]["state"] == "DONE" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "rotation did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let keys = patchbay::store::vault::keys(&server.app().store)
+        .await
+        .unwrap();
+    assert_eq!(
+        keys.iter().filter(|k| k.state == "RETIRED").count(),
+        1,
+        "the old key retires once nothing is sealed under it"
+    );
+    server
+        .ok(
+            &server.admin,
+            "mutation($id: ID!) { sendTestEvent(webhookId: $id) { delivery { id } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let got = receiver.wait_for("ok", 1).await;
+    assert_eq!(got[0].verified, [true]);
+    let accepted = reqwest::Client::new()
+        .post(format!("{}/hooks/{jenkins}", server.url))
+        .header("x-webhook-token", "tok-12345678")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    server.stop().await;
+}
