@@ -28,8 +28,11 @@ pub struct App {
     pub endpoint_limits: crate::jobs::delivery::EndpointLimits,
     /// Wakes the background workers when work was stored.
     pub wake: Wake,
-    /// This process's name as a job lease owner.
+    /// This process's name as a job lease owner and relay origin.
     pub worker_id: String,
+    /// Events for the relay to other replicas, until the relay task takes them.
+    relay_queue:
+        std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<Arc<crate::events::BusEvent>>>>,
     /// One OAuth2 refresh at a time per integration.
     pub refresh_locks: moka::sync::Cache<String, Arc<tokio::sync::Mutex<()>>>,
 }
@@ -50,8 +53,17 @@ impl App {
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        // Several replicas share a PostgreSQL store: relay live events between them.
+        let (events, relay_queue) = match store.backend() {
+            crate::store::Backend::Postgres => {
+                let (bus, queue) = EventBus::with_relay(config.event_buffer);
+                (bus, Some(queue))
+            }
+            crate::store::Backend::Sqlite => (EventBus::new(config.event_buffer), None),
+        };
         Ok(Arc::new(App {
-            events: EventBus::new(config.event_buffer),
+            events,
+            relay_queue: std::sync::Mutex::new(relay_queue),
             auth: Authenticator::new(store.clone()),
             refresh_locks: moka::sync::Cache::builder()
                 .max_capacity(10_000)
@@ -69,6 +81,18 @@ impl App {
             config,
             store,
         }))
+    }
+}
+
+impl App {
+    /// The relay's queue of locally published events (once; `None` on SQLite).
+    pub fn take_relay_queue(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<Arc<crate::events::BusEvent>>> {
+        self.relay_queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 }
 

@@ -22,7 +22,7 @@ stored_enum! {
 }
 
 /// One outgoing call (retries included), as recorded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Execution {
     pub id: String,
     pub project_id: String,

@@ -26,7 +26,7 @@ impl LogLevel {
 }
 
 /// One log entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
     pub id: String,
     pub project_id: String,

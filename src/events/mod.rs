@@ -2,11 +2,12 @@
 //!
 //! Every event is written to the store first (in the transaction of its change) and
 //! published here only after the commit, so a subscriber never sees something that
-//! was rolled back. Cross-replica fan-out over PostgreSQL LISTEN/NOTIFY plugs in
-//! behind [`EventBus::publish`].
+//! was rolled back. On PostgreSQL, what is published here is also relayed to the other
+//! replicas (LISTEN/NOTIFY, see [`relay`]), so every replica's subscribers see it.
 
 pub mod catalog;
 pub mod outbox;
+pub mod relay;
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use crate::domain::executions::Execution;
 use crate::domain::logs::LogEntry;
 
 /// Something a subscription may want to see.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum BusEvent {
     Log(LogEntry),
     /// An outgoing call finished (boxed: records are large and calls frequent).
@@ -31,17 +32,45 @@ pub enum BusEvent {
 #[derive(Clone)]
 pub struct EventBus {
     sender: broadcast::Sender<Arc<BusEvent>>,
+    /// Events published here, for the relay to other replicas (PostgreSQL only).
+    outgoing: Option<tokio::sync::mpsc::Sender<Arc<BusEvent>>>,
 }
+
+/// Events waiting for the relay; past this, the live view of other replicas skips some
+/// (the store has everything).
+const RELAY_QUEUE: usize = 8192;
 
 impl EventBus {
     /// A bus whose slowest subscriber may fall `capacity` events behind before it lags.
     pub fn new(capacity: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity.max(16));
-        EventBus { sender }
+        EventBus {
+            sender,
+            outgoing: None,
+        }
     }
 
-    /// Delivers an event to every current subscriber (none is fine).
+    /// A bus that also hands what is published here to a relay (the receiver).
+    pub fn with_relay(capacity: usize) -> (Self, tokio::sync::mpsc::Receiver<Arc<BusEvent>>) {
+        let (outgoing, receiver) = tokio::sync::mpsc::channel(RELAY_QUEUE);
+        let mut bus = Self::new(capacity);
+        bus.outgoing = Some(outgoing);
+        (bus, receiver)
+    }
+
+    /// Delivers an event to every current subscriber (none is fine), and to the relay.
     pub fn publish(&self, event: BusEvent) {
+        let event = Arc::new(event);
+        if let Some(outgoing) = &self.outgoing
+            && outgoing.try_send(event.clone()).is_err()
+        {
+            tracing::debug!("the relay queue is full; other replicas miss a live event");
+        }
+        let _ = self.sender.send(event);
+    }
+
+    /// Delivers an event another replica published (not relayed again).
+    pub fn publish_remote(&self, event: BusEvent) {
         let _ = self.sender.send(Arc::new(event));
     }
 

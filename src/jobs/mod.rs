@@ -21,21 +21,41 @@ const DISPATCH_BATCH: i64 = 500;
 /// Deliveries in flight at once in this process.
 const MAX_IN_FLIGHT: usize = 512;
 
-/// Starts the dispatcher and the delivery worker.
+/// Starts the dispatcher, the delivery worker, and (on PostgreSQL) the listener for
+/// other replicas' notifications and the relay of live events to them.
 pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
     let listener = {
         let app = app.clone();
         let stop = shutdown.clone();
         let store = app.store.clone();
         tokio::spawn(async move {
-            job_store::listen_for_deliveries(store, || app.wake.deliveries.notify_one(), stop).await
+            let channels = [job_store::DELIVERIES_CHANNEL, crate::events::relay::CHANNEL];
+            job_store::listen(
+                store,
+                &channels,
+                |channel, payload| {
+                    if channel == job_store::DELIVERIES_CHANNEL {
+                        app.wake.deliveries.notify_one();
+                    } else {
+                        crate::events::relay::receive(&app, payload);
+                    }
+                },
+                stop,
+            )
+            .await
         })
     };
-    vec![
+    let mut tasks = vec![
         tokio::spawn(dispatcher(app.clone(), shutdown.clone())),
-        tokio::spawn(delivery_worker(app, shutdown)),
+        tokio::spawn(delivery_worker(app.clone(), shutdown.clone())),
         listener,
-    ]
+    ];
+    if let Some(outgoing) = app.take_relay_queue() {
+        tasks.push(tokio::spawn(crate::events::relay::forward(
+            app, outgoing, shutdown,
+        )));
+    }
+    tasks
 }
 
 async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
@@ -48,7 +68,9 @@ async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
                     if planned > 0 {
                         app.wake.deliveries.notify_one();
                         // Other replicas' workers share the jobs.
-                        if let Err(err) = job_store::notify_deliveries(&app.store).await {
+                        if let Err(err) =
+                            job_store::notify(&app.store, job_store::DELIVERIES_CHANNEL, "").await
+                        {
                             tracing::debug!(error = %err, "NOTIFY failed; replicas will poll");
                         }
                     }

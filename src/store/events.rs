@@ -7,7 +7,15 @@ use diesel_async::RunQueryDsl;
 use super::schema::events;
 use super::{Store, StoreError, StoreResult, with_read, with_write};
 
-#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    diesel::Queryable,
+    diesel::Selectable,
+    diesel::Insertable,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = events)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct EventRow {

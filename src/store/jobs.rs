@@ -222,24 +222,27 @@ pub async fn dispatch_events(
 /// The channel replicas use to wake each other's delivery workers.
 pub const DELIVERIES_CHANNEL: &str = "patchbay_deliveries";
 
-/// Tells every replica's delivery worker that jobs are waiting (PostgreSQL NOTIFY; on
-/// SQLite the only process wakes its workers in memory).
-pub async fn notify_deliveries(store: &Store) -> StoreResult<()> {
+/// Sends a PostgreSQL notification to every replica (a no-op on SQLite, whose only
+/// process signals itself in memory). Payloads are limited to 8000 bytes.
+pub async fn notify(store: &Store, channel: &str, payload: &str) -> StoreResult<()> {
     if let Pools::Postgres(pool) = store.pools() {
         let mut conn = pool.get().await.map_err(StoreError::pool)?;
-        diesel::sql_query(format!("NOTIFY {DELIVERIES_CHANNEL}"))
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(channel)
+            .bind::<diesel::sql_types::Text, _>(payload)
             .execute(&mut *conn)
             .await?;
     }
     Ok(())
 }
 
-/// Calls `wake` whenever another replica announces delivery jobs, until `stop`
-/// (PostgreSQL LISTEN on a dedicated connection, re-established after a failure; a
-/// no-op on SQLite).
-pub async fn listen_for_deliveries(
+/// Calls `on(channel, payload)` for every notification on `channels` until `stop`
+/// (PostgreSQL LISTEN on a dedicated connection, re-established after a failure; returns
+/// at once on SQLite).
+pub async fn listen(
     store: Store,
-    wake: impl Fn(),
+    channels: &[&str],
+    on: impl Fn(&str, &str),
     stop: tokio_util::sync::CancellationToken,
 ) {
     use futures_util::StreamExt;
@@ -249,13 +252,15 @@ pub async fn listen_for_deliveries(
     loop {
         let listened = async {
             let mut conn = super::connect_pg(&url).await?;
-            diesel::sql_query(format!("LISTEN {DELIVERIES_CHANNEL}"))
-                .execute(&mut conn)
-                .await?;
+            for channel in channels {
+                diesel::sql_query(format!("LISTEN {channel}"))
+                    .execute(&mut conn)
+                    .await?;
+            }
             let mut notifications = std::pin::pin!(conn.notifications_stream());
             while let Some(notification) = notifications.next().await {
-                notification?;
-                wake();
+                let notification = notification?;
+                on(&notification.channel, &notification.payload);
             }
             Ok::<(), StoreError>(())
         };
@@ -263,7 +268,7 @@ pub async fn listen_for_deliveries(
             () = stop.cancelled() => return,
             result = listened => {
                 if let Err(err) = result {
-                    tracing::warn!(error = %err, "listening for delivery notifications failed; polling meanwhile");
+                    tracing::warn!(error = %err, "listening for notifications failed; polling meanwhile");
                 }
             }
         }

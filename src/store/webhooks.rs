@@ -66,7 +66,15 @@ pub struct DeliveryRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    diesel::Queryable,
+    diesel::Selectable,
+    diesel::Insertable,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = delivery_attempts)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct AttemptRow {

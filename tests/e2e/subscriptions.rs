@@ -240,3 +240,38 @@ async fn sockets_without_a_valid_token_are_closed_with_4403() {
     init(&mut socket, json!({})).await;
     server.stop().await;
 }
+
+/// Two replicas on one PostgreSQL database: a change made through one reaches a live
+/// subscriber on the other (NOTIFY relay).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_see_changes_made_on_another_replica() {
+    if !crate::support::postgres_available("subscribers_see_changes_made_on_another_replica") {
+        return;
+    }
+    let first = TestServer::start(Backend::Postgres).await;
+    let config = patchbay::config::Config::from_settings(first.store.settings()).unwrap();
+    let second = patchbay::server::start(config).await.unwrap();
+    let project = first.create_project("Acme").await;
+    let mut socket = subscribe(
+        &first,
+        "subscription { logs { message integration { name } } }",
+    )
+    .await;
+    let body: Value = reqwest::Client::new()
+        .post(format!("http://{}/graphql", second.addr))
+        .bearer_auth(&first.admin)
+        .json(&json!({ "query": "mutation($p: ID!) { createIntegration(input: { projectId: $p, name: \"Remote\", category: CUSTOM }) { integration { id } } }", "variables": { "p": project } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    let message = next_for(&mut socket, "1").await;
+    let entry = &message["payload"]["data"]["logs"];
+    assert_eq!(entry["message"], "integration created");
+    assert_eq!(entry["integration"]["name"], "Remote");
+    second.stop().await;
+    first.stop().await;
+}
