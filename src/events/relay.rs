@@ -2,7 +2,9 @@
 //! with PostgreSQL NOTIFY (batched, each notification under the 8000-byte limit), and
 //! notifications from other replicas are published on the local bus, so a subscriber on
 //! any replica sees what happened on every replica. Best effort for the live view: an
-//! event too large for one notification is skipped (it is in the store).
+//! event too large for one notification is skipped (it is in the store), and nothing is
+//! sent while no other replica listens (checked every few seconds), so a single server
+//! on PostgreSQL pays nothing for it.
 
 use std::sync::Arc;
 
@@ -20,6 +22,8 @@ pub const CHANNEL: &str = "patchbay_bus";
 const MAX_PAYLOAD: usize = 7900;
 /// Events gathered into one round of notifications.
 const MAX_BATCH: usize = 256;
+/// How often the relay looks for other replicas.
+const PEER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Serialize, Deserialize)]
 struct Envelope<T> {
@@ -33,6 +37,8 @@ pub async fn forward(
     mut outgoing: mpsc::Receiver<Arc<BusEvent>>,
     stop: CancellationToken,
 ) {
+    let mut peers = false;
+    let mut checked: Option<std::time::Instant> = None;
     loop {
         let first = tokio::select! {
             () = stop.cancelled() => return,
@@ -46,6 +52,16 @@ pub async fn forward(
             && let Ok(event) = outgoing.try_recv()
         {
             batch.push(event);
+        }
+        if checked.is_none_or(|at| at.elapsed() >= PEER_CHECK) {
+            // Our own listener is one of them.
+            peers = job_store::listeners(&app.store, CHANNEL)
+                .await
+                .map_or(true, |count| count > 1);
+            checked = Some(std::time::Instant::now());
+        }
+        if !peers {
+            continue;
         }
         for payload in payloads(&app.worker_id, &batch) {
             if let Err(err) = job_store::notify(&app.store, CHANNEL, &payload).await {

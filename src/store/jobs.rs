@@ -236,6 +236,28 @@ pub async fn notify(store: &Store, channel: &str, payload: &str) -> StoreResult<
     Ok(())
 }
 
+/// How many database sessions listen on `channel` (PostgreSQL: sessions whose last
+/// statement was its LISTEN, which is how [`listen`] leaves its connection; 0 on SQLite).
+pub async fn listeners(store: &Store, channel: &str) -> StoreResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    if let Pools::Postgres(pool) = store.pools() {
+        let mut conn = pool.get().await.map_err(StoreError::pool)?;
+        let row: Count = diesel::sql_query(
+            "SELECT count(*) AS count FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE $1",
+        )
+        .bind::<diesel::sql_types::Text, _>(format!("LISTEN {channel}%"))
+        .get_result(&mut *conn)
+        .await?;
+        return Ok(row.count);
+    }
+    Ok(0)
+}
+
 /// Calls `on(channel, payload)` for every notification on `channels` until `stop`
 /// (PostgreSQL LISTEN on a dedicated connection, re-established after a failure; returns
 /// at once on SQLite).
