@@ -76,6 +76,10 @@ impl Execution {
     async fn bytes_out(&self) -> i64 {
         self.0.bytes_out
     }
+    /// Bytes sent and received together.
+    async fn bytes(&self) -> i64 {
+        self.0.bytes_in + self.0.bytes_out
+    }
     /// The response body was longer than the cap and was cut.
     async fn truncated(&self) -> bool {
         self.0.truncated

@@ -41,6 +41,17 @@ impl Project {
     }
 
     /// The project's integrations.
+    /// The project's webhook endpoints, oldest first.
+    #[graphql(complexity = "first.unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
+    async fn webhooks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<IdConnection<super::webhooks::Webhook>> {
+        super::webhooks::webhook_connection(ctx, Some(&self.0.id), first, after).await
+    }
+
     #[graphql(
         complexity = "first.or(last).unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1"
     )]

@@ -151,22 +151,20 @@ impl Delivery {
     pub async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
+    /// The endpoint (same as `webhook`; the name api.md gives it).
+    async fn endpoint(&self, ctx: &Context<'_>) -> ApiResult<Option<Webhook>> {
+        self.load_webhook(ctx).await
+    }
+    /// The message delivered (same as `event`; the name api.md gives it).
+    async fn message(&self, ctx: &Context<'_>) -> ApiResult<Option<Event>> {
+        self.load_event(ctx).await
+    }
     async fn webhook(&self, ctx: &Context<'_>) -> ApiResult<Option<Webhook>> {
-        let row = webhook_store::get(&app(ctx).store, &self.0.webhook_id)
-            .await
-            .map_err(AppError::from)?;
-        Ok(row
-            .map(|r| domain::Webhook::from_row(&r))
-            .transpose()
-            .map_err(AppError::from)?
-            .map(Webhook))
+        self.load_webhook(ctx).await
     }
     /// The message delivered (its id is the `webhook-id` header).
     async fn event(&self, ctx: &Context<'_>) -> ApiResult<Option<Event>> {
-        Ok(crate::store::events::get(&app(ctx).store, &self.0.event_id)
-            .await
-            .map_err(AppError::from)?
-            .map(Event))
+        self.load_event(ctx).await
     }
     async fn event_type(&self) -> &str {
         &self.0.event_type
@@ -197,6 +195,26 @@ impl Delivery {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at.and_utc()
+    }
+}
+
+impl Delivery {
+    async fn load_webhook(&self, ctx: &Context<'_>) -> ApiResult<Option<Webhook>> {
+        let row = webhook_store::get(&app(ctx).store, &self.0.webhook_id)
+            .await
+            .map_err(AppError::from)?;
+        Ok(row
+            .map(|r| domain::Webhook::from_row(&r))
+            .transpose()
+            .map_err(AppError::from)?
+            .map(Webhook))
+    }
+
+    async fn load_event(&self, ctx: &Context<'_>) -> ApiResult<Option<Event>> {
+        Ok(crate::store::events::get(&app(ctx).store, &self.0.event_id)
+            .await
+            .map_err(AppError::from)?
+            .map(Event))
     }
 }
 
@@ -302,6 +320,18 @@ pub struct IncomingWebhookPayload {
     pub incoming_webhook: IncomingWebhook,
 }
 
+/// Webhooks the caller can see, optionally of one project, oldest first.
+pub(crate) async fn webhook_connection(
+    ctx: &Context<'_>,
+    project_id: Option<&str>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<IdConnection<Webhook>> {
+    let request = PageArgs::forward(first, after).request(ctx, IdKind::Webhook)?;
+    let page = domain::list(app(ctx), caller(ctx)?, project_id, &request).await?;
+    Ok(connection(page, &request, |w| w.id.clone(), Webhook))
+}
+
 /// The caller's visible webhook, as an API object.
 pub(crate) async fn get(ctx: &Context<'_>, id: &str) -> AppResult<Webhook> {
     Ok(Webhook(domain::get(app(ctx), caller(ctx)?, id).await?))
@@ -329,15 +359,7 @@ impl WebhookQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<IdConnection<Webhook>> {
-        let request = PageArgs::forward(first, after).request(ctx, IdKind::Webhook)?;
-        let page = domain::list(
-            app(ctx),
-            caller(ctx)?,
-            project_id.as_ref().map(|id| id.as_str()),
-            &request,
-        )
-        .await?;
-        Ok(connection(page, &request, |w| w.id.clone(), Webhook))
+        webhook_connection(ctx, project_id.as_ref().map(|id| id.as_str()), first, after).await
     }
 
     async fn webhook(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Webhook>> {

@@ -21,7 +21,7 @@ on_both_backends!(
     batches_keep_order_and_isolate_failures
 );
 
-const EXEC: &str = "mutation($i: ExecuteRequestInput!) { executeRequest(input: $i) { ok status body bodyText truncated cached headers error { code errorClass message recoverable recoveryAction retryAfterSeconds } execution { id statusCode retries cached errorClass path latencyMs bytesIn bytesOut truncated success } } }";
+const EXEC: &str = "mutation($i: ExecuteRequestInput!) { executeRequest(input: $i) { ok status body bodyText truncated cached headers error { code errorClass message recoverable recoveryAction retryAfterSeconds } execution { id statusCode retries cached errorClass path latencyMs bytesIn bytesOut bytes truncated success } } }";
 
 /// What the upstream saw of one request: path, raw query, headers.
 type Seen = (String, Option<String>, HeaderMap);
@@ -270,6 +270,13 @@ async fn calls_are_recorded_measured_and_streamed(backend: Backend) {
     assert_eq!(first["execution"]["path"], "/ok");
     assert_eq!(first["execution"]["retries"], 0);
     assert!(first["execution"]["bytesIn"].as_i64().unwrap() > 10);
+    assert_eq!(
+        first["execution"]["bytes"].as_i64(),
+        Some(
+            first["execution"]["bytesIn"].as_i64().unwrap()
+                + first["execution"]["bytesOut"].as_i64().unwrap()
+        )
+    );
     // Credentials and default headers reached the upstream; the query was passed on.
     let headers = upstream.last_headers();
     assert_eq!(

@@ -249,7 +249,7 @@ async fn deliveries_are_signed_filtered_and_visible(backend: Backend) {
         .ok(
             &server.admin,
             "query($id: ID!) { webhook(id: $id) { status lastDeliveryAt stats { attempts successRate p95LatencyMs }
-               deliveries { totalCount edges { node { id eventType status attemptCount nextAttemptAt
+               project { webhooks { totalCount } } deliveries { totalCount edges { node { id eventType status attemptCount nextAttemptAt endpoint { id } message { id }
                  event { id payload } attempts { statusCode latencyMs responseSnippet error } } } } } }",
             json!({ "id": all }),
         )
@@ -259,6 +259,9 @@ async fn deliveries_are_signed_filtered_and_visible(backend: Backend) {
     assert_eq!(hook["deliveries"]["totalCount"], 2);
     let first = &hook["deliveries"]["edges"][0]["node"];
     assert_eq!(first["status"], "SUCCEEDED");
+    assert_eq!(first["endpoint"]["id"], all.as_str());
+    assert_eq!(first["message"]["id"], first["event"]["id"]);
+    assert_eq!(hook["project"]["webhooks"]["totalCount"], 3);
     assert_eq!(first["attempts"][0]["statusCode"], 200);
     assert_eq!(first["attempts"][0]["responseSnippet"], "thanks");
     assert_eq!(
