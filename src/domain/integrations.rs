@@ -413,16 +413,7 @@ pub async fn list(
         text: validate::optional_text("filter.text", filter.text.as_deref(), 200)?,
     };
     let page = integration_store::page(store, &query, page).await?;
-    let rows = page
-        .rows
-        .into_iter()
-        .map(Integration::from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page {
-        rows,
-        has_more: page.has_more,
-        total: page.total,
-    })
+    Ok(page.try_map(Integration::from_row)?)
 }
 
 /// Creates an integration (EDITOR in the project).

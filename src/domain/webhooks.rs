@@ -161,7 +161,7 @@ fn json<T: Serialize>(value: &T) -> String {
 }
 
 /// A new `whsec_` secret: 24 random bytes, base64.
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let bytes = crate::vault::crypto::random_bytes(24);
     format!(
         "whsec_{}",
@@ -255,15 +255,7 @@ pub async fn list(
         None => caller.principal.project_restriction(),
     };
     let page = webhook_store::page(&app.store, projects.as_deref(), request).await?;
-    Ok(Page {
-        rows: page
-            .rows
-            .iter()
-            .map(Webhook::from_row)
-            .collect::<StoreResult<Vec<_>>>()?,
-        has_more: page.has_more,
-        total: page.total,
-    })
+    Ok(page.try_map(|row| Webhook::from_row(&row))?)
 }
 
 /// Creates an endpoint (EDITOR); returns it and its secret, shown this once.
@@ -504,20 +496,30 @@ pub fn plan_delivery(
     (delivery, job)
 }
 
-/// The dispatcher's plan for one event: a delivery per endpoint that wants it.
-pub fn plan_event(
+/// The dispatcher's plan for a batch of events: a delivery per endpoint of the event's
+/// project that wants it. Each endpoint and each payload is decoded once per batch.
+pub fn plan_events(
     first_delay: std::time::Duration,
-) -> impl Fn(&EventRow, &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync {
-    move |event, endpoints| {
-        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&event.payload) else {
-            return Vec::new();
-        };
-        endpoints
+) -> impl Fn(&[EventRow], &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync {
+    move |events, endpoints| {
+        let endpoints: Vec<Webhook> = endpoints
             .iter()
             .filter_map(|row| Webhook::from_row(row).ok())
-            .filter(|w| wants(w, &event.event_type, &payload))
-            .map(|w| plan_delivery(event, &w.id, first_delay))
-            .collect()
+            .collect();
+        let mut planned = Vec::new();
+        for event in events {
+            let Ok(payload) = serde_json::from_str::<serde_json::Value>(&event.payload) else {
+                continue;
+            };
+            planned.extend(
+                endpoints
+                    .iter()
+                    .filter(|w| w.project_id == event.project_id)
+                    .filter(|w| wants(w, &event.event_type, &payload))
+                    .map(|w| plan_delivery(event, &w.id, first_delay)),
+            );
+        }
+        planned
     }
 }
 

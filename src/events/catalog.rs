@@ -97,10 +97,8 @@ pub fn known_pattern(pattern: &str) -> bool {
     if pattern == "*" {
         return true;
     }
-    let open_family = |p: &str| p.starts_with("custom.") || p.starts_with("incoming.");
-    if open_family(pattern) {
-        return pattern.len() > "custom.".len().min(pattern.len())
-            && valid_type(pattern.trim_end_matches(".*"));
+    if pattern.starts_with("custom.") || pattern.starts_with("incoming.") {
+        return valid_type(pattern.strip_suffix(".*").unwrap_or(pattern));
     }
     EVENT_TYPES.iter().any(|t| {
         t.name == pattern

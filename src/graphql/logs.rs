@@ -120,17 +120,9 @@ pub(crate) async fn log_connection(
     let page = log_store::page(&app(ctx).store, query, &request)
         .await
         .map_err(AppError::from)?;
-    let rows = page
-        .rows
-        .into_iter()
-        .map(domain::LogEntry::from_row)
-        .collect::<Result<Vec<_>, _>>()
+    let page = page
+        .try_map(domain::LogEntry::from_row)
         .map_err(AppError::from)?;
-    let page = crate::store::Page {
-        rows,
-        has_more: page.has_more,
-        total: page.total,
-    };
     Ok(connection(page, &request, |e| e.id.clone(), LogEntry))
 }
 

@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn signatures_verify_with_the_reference_library() {
-        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let secret = &crate::domain::webhooks::new_secret();
         let body = br#"{"type":"integration.created"}"#;
         let timestamp = chrono::Utc::now().timestamp();
         let signature = sign(secret, "msg_1", timestamp, body).unwrap();

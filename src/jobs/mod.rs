@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
-use crate::domain::webhooks::{DELIVER_JOB, first_delay, plan_event};
+use crate::domain::webhooks::{DELIVER_JOB, first_delay, plan_events};
 use crate::events::BusEvent;
 use crate::store::{jobs as job_store, now};
 
@@ -59,7 +59,7 @@ pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
 }
 
 async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
-    let plan = plan_event(first_delay(&app));
+    let plan = plan_events(first_delay(&app));
     loop {
         loop {
             match job_store::dispatch_events(&app.store, DISPATCH_BATCH, &plan).await {

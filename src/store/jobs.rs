@@ -144,19 +144,8 @@ pub async fn release(store: &Store, id: &str, run_at: NaiveDateTime) -> StoreRes
     })
 }
 
-/// Jobs waiting (for tests and the operators' view).
-pub async fn pending(store: &Store, kind: &str) -> StoreResult<i64> {
-    super::with_read!(store, |conn| {
-        Ok(jobs::table
-            .filter(jobs::kind.eq(kind))
-            .count()
-            .get_result(conn)
-            .await?)
-    })
-}
-
-/// Plans the deliveries of one event among its project's endpoints.
-pub type DeliveryPlan = dyn Fn(&EventRow, &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync;
+/// Plans the deliveries of a batch of events among the endpoints of their projects.
+pub type DeliveryPlan = dyn Fn(&[EventRow], &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync;
 
 /// Dispatches up to `limit` new events: plans their deliveries against the webhooks of
 /// their projects (`plan` returns a delivery and its job per matching endpoint), stores
@@ -189,25 +178,18 @@ pub async fn dispatch_events(
                 .select(WebhookRow::as_select())
                 .load(&mut *conn)
                 .await?;
-            let mut planned = 0;
-            for event in &claimed {
-                let matching: Vec<WebhookRow> = endpoints
-                    .iter()
-                    .filter(|w| w.project_id == event.project_id)
-                    .cloned()
-                    .collect();
-                for (delivery, job) in plan(event, &matching) {
-                    diesel::insert_into(deliveries::table)
-                        .values(&delivery)
-                        .execute(&mut *conn)
-                        .await?;
-                    diesel::insert_into(jobs::table)
-                        .values(&job)
-                        .execute(&mut *conn)
-                        .await?;
-                    planned += 1;
-                }
+            let planned = plan(&claimed, &endpoints);
+            for (delivery, job) in &planned {
+                diesel::insert_into(deliveries::table)
+                    .values(delivery)
+                    .execute(&mut *conn)
+                    .await?;
+                diesel::insert_into(jobs::table)
+                    .values(job)
+                    .execute(&mut *conn)
+                    .await?;
             }
+            let planned = planned.len();
             let ids: Vec<&str> = claimed.iter().map(|e| e.id.as_str()).collect();
             diesel::update(events::table.filter(events::id.eq_any(&ids)))
                 .set(events::dispatched.eq(true))

@@ -399,6 +399,15 @@ impl<T> Page<T> {
         }
     }
 
+    /// Converts every row, failing on the first row that does not convert.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            rows: self.rows.into_iter().map(f).collect::<Result<_, E>>()?,
+            has_more: self.has_more,
+            total: self.total,
+        })
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             rows: self.rows.into_iter().map(f).collect(),

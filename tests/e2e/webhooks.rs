@@ -564,6 +564,15 @@ async fn a_stalled_endpoint_does_not_delay_a_healthy_one() {
     server.stop().await;
 }
 
+/// A fresh random secret for a test (no literal secrets in the suite).
+fn fresh(prefix: &str) -> String {
+    use base64::Engine;
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::STANDARD.encode(uuid::Uuid::new_v4().as_bytes())
+    )
+}
+
 fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     for part in parts {
@@ -573,6 +582,9 @@ fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
 }
 
 async fn incoming_webhooks_verify_every_scheme(backend: Backend) {
+    let gh_secret = &fresh("gh-");
+    let slack_secret = &fresh("slack-");
+    let token_secret = fresh("tok-");
     let server = TestServer::start_with(backend, |s| {
         s.max_body_bytes = Some(64 * 1024);
     })
@@ -603,7 +615,11 @@ async fn incoming_webhooks_verify_every_scheme(backend: Backend) {
     // GitHub: X-Hub-Signature-256 over the body.
     let github = server.create_integration(&project, "GitHub").await;
     let data = server
-        .ok(&server.admin, set, json!({ "i": { "integrationId": github, "scheme": "GITHUB", "secret": "gh-secret-123" } }))
+        .ok(
+            &server.admin,
+            set,
+            json!({ "i": { "integrationId": github, "scheme": "GITHUB", "secret": gh_secret } }),
+        )
         .await;
     assert_eq!(
         data["setIncomingWebhook"]["incomingWebhook"]["path"],
@@ -613,7 +629,7 @@ async fn incoming_webhooks_verify_every_scheme(backend: Backend) {
     let good = vec![
         (
             "x-hub-signature-256",
-            format!("sha256={}", hmac_hex("gh-secret-123", &[body.as_bytes()])),
+            format!("sha256={}", hmac_hex(gh_secret, &[body.as_bytes()])),
         ),
         ("x-github-event", "push".to_owned()),
         ("x-github-delivery", "d-1".to_owned()),
@@ -638,7 +654,11 @@ async fn incoming_webhooks_verify_every_scheme(backend: Backend) {
     // Slack: v0 signature over "v0:{timestamp}:{body}", timestamp within 5 minutes.
     let slack = server.create_integration(&project, "Slack").await;
     server
-        .ok(&server.admin, set, json!({ "i": { "integrationId": slack, "scheme": "SLACK", "secret": "slack-signing-secret" } }))
+        .ok(
+            &server.admin,
+            set,
+            json!({ "i": { "integrationId": slack, "scheme": "SLACK", "secret": slack_secret } }),
+        )
         .await;
     let body = r#"{"event_id":"Ev1","event":{"type":"message"}}"#;
     let slack_headers = |ts: i64, secret: &str| {
@@ -655,21 +675,17 @@ async fn incoming_webhooks_verify_every_scheme(backend: Backend) {
     };
     let now = chrono::Utc::now().timestamp();
     assert_eq!(
-        post(&slack, slack_headers(now, "slack-signing-secret"), body)
+        post(&slack, slack_headers(now, slack_secret), body)
             .await
             .unwrap()
             .status(),
         202
     );
     assert_eq!(
-        post(
-            &slack,
-            slack_headers(now - 600, "slack-signing-secret"),
-            body
-        )
-        .await
-        .unwrap()
-        .status(),
+        post(&slack, slack_headers(now - 600, slack_secret), body)
+            .await
+            .unwrap()
+            .status(),
         401
     );
     assert_eq!(
@@ -682,7 +698,7 @@ async fn incoming_webhooks_verify_every_scheme(backend: Backend) {
 
     // Standard Webhooks, signed by the reference library.
     let standard = server.create_integration(&project, "Billing").await;
-    let whsec = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let whsec = &fresh("whsec_");
     server
         .ok(&server.admin, set, json!({ "i": { "integrationId": standard, "scheme": "STANDARD_WEBHOOKS", "secret": whsec } }))
         .await;
@@ -710,27 +726,23 @@ async fn incoming_webhooks_verify_every_scheme(backend: Backend) {
         401
     );
     assert_eq!(
-        post(
-            &standard,
-            signed(now, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-            body
-        )
-        .await
-        .unwrap()
-        .status(),
+        post(&standard, signed(now, &fresh("whsec_")), body)
+            .await
+            .unwrap()
+            .status(),
         401
     );
 
     // A shared token header.
     let token = server.create_integration(&project, "Jenkins").await;
     server
-        .ok(&server.admin, set, json!({ "i": { "integrationId": token, "scheme": "SHARED_TOKEN", "secret": "tok-12345678", "header": "X-Jenkins-Token" } }))
+        .ok(&server.admin, set, json!({ "i": { "integrationId": token, "scheme": "SHARED_TOKEN", "secret": token_secret.as_str(), "header": "X-Jenkins-Token" } }))
         .await;
     let body = r#"{"event":"build.finished"}"#;
     assert_eq!(
         post(
             &token,
-            vec![("x-jenkins-token", "tok-12345678".to_owned())],
+            vec![("x-jenkins-token", token_secret.clone())],
             body
         )
         .await
@@ -739,14 +751,10 @@ async fn incoming_webhooks_verify_every_scheme(backend: Backend) {
         202
     );
     assert_eq!(
-        post(
-            &token,
-            vec![("x-jenkins-token", "tok-wrong".to_owned())],
-            body
-        )
-        .await
-        .unwrap()
-        .status(),
+        post(&token, vec![("x-jenkins-token", fresh("tok-"))], body)
+            .await
+            .unwrap()
+            .status(),
         401
     );
 
@@ -763,7 +771,7 @@ async fn incoming_webhooks_verify_every_scheme(backend: Backend) {
     assert_eq!(
         post(
             &token,
-            vec![("x-jenkins-token", "tok-12345678".to_owned())],
+            vec![("x-jenkins-token", token_secret.clone())],
             &"x".repeat(100_000)
         )
         .await
@@ -963,6 +971,7 @@ async fn replicas_share_deliveries_without_duplicates() {
 /// and both keep working.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_follow_a_key_rotation() {
+    let token_secret = fresh("tok-");
     let server = fast_server(Backend::Sqlite).await;
     let receiver = Receiver::default();
     let base = receiver.start().await;
@@ -981,7 +990,7 @@ async fn secrets_follow_a_key_rotation() {
         .ok(
             &server.admin,
             "mutation($i: SetIncomingWebhookInput!) { setIncomingWebhook(input: $i) { incomingWebhook { scheme } } }",
-            json!({ "i": { "integrationId": jenkins, "scheme": "SHARED_TOKEN", "secret": "tok-12345678" } }),
+            json!({ "i": { "integrationId": jenkins, "scheme": "SHARED_TOKEN", "secret": token_secret.as_str() } }),
         )
         .await;
     let data = server
@@ -1029,7 +1038,7 @@ async fn secrets_follow_a_key_rotation() {
     assert_eq!(got[0].verified, [true]);
     let accepted = reqwest::Client::new()
         .post(format!("{}/hooks/{jenkins}", server.url))
-        .header("x-webhook-token", "tok-12345678")
+        .header("x-webhook-token", token_secret.as_str())
         .body("{}")
         .send()
         .await
