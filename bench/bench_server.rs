@@ -2,6 +2,7 @@
 //! integrations, plus, on a second port of the same process, a bare axum JSON handler
 //! that serves the same 50 rows from the same store function without GraphQL or auth.
 //! Prints one JSON line with the ports and a token, then serves until killed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and load tools: a panic is a failed run
 
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@
 //!
 //! Usage: `cargo run --release --example outbound_latency [CALLS]`
 //! (PATCHBAY_DATABASE_URL=postgres://… for PostgreSQL).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and load tools: a panic is a failed run
 
 use std::time::{Duration, Instant};
 

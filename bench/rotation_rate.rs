@@ -1,5 +1,6 @@
 //! Key rotation rate (data keys re-wrapped per second) on one store: seeds N credentials,
 //! rotates, prints the rate. `bench/rotation.sh` runs it on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and load tools: a panic is a failed run
 
 use std::time::Instant;
 

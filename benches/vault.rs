@@ -1,5 +1,6 @@
 //! Vault micro-benchmarks: sealing and opening a typical credential, and the master
 //! key derivation done once at start-up. Run with `cargo bench --bench vault`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and load tools: a panic is a failed run
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use patchbay::store::vault::CredentialRow;

@@ -99,7 +99,11 @@ pub struct Settings {
         long,
         env = "PATCHBAY_INTROSPECTION",
         global = true,
-        value_name = "BOOL"
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub introspection: Option<bool>,
 
@@ -151,7 +155,11 @@ pub struct Settings {
         long,
         env = "PATCHBAY_ALLOW_PRIVATE_NETWORKS",
         global = true,
-        value_name = "BOOL"
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub allow_private_networks: Option<bool>,
 
@@ -654,6 +662,35 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+        rest: Vec<String>,
+    }
+
+    fn parse(args: &[&str]) -> Cli {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("patchbay").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn boolean_settings_are_switches() {
+        let on = parse(&["--allow-private-networks", "serve"]);
+        assert_eq!(on.settings.allow_private_networks, Some(true));
+        assert_eq!(on.rest, ["serve"]);
+        let off = parse(&["--allow-private-networks=false", "--introspection=0"]);
+        assert_eq!(off.settings.allow_private_networks, Some(false));
+        assert_eq!(off.settings.introspection, Some(false));
+        assert_eq!(
+            parse(&["--introspection=yes"]).settings.introspection,
+            Some(true)
+        );
+        assert_eq!(parse(&[]).settings.allow_private_networks, None);
+        use clap::Parser;
+        assert!(Cli::try_parse_from(["patchbay", "--introspection=maybe"]).is_err());
+    }
 
     #[test]
     fn the_shipped_default_file_matches_the_built_in_defaults() {

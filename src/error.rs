@@ -1,12 +1,12 @@
 //! The error policy.
 //!
-//! - Store code returns `StoreError`; start-up, CLI and background tasks use `anyhow`.
-//! - Domain services and resolvers return [`AppError`], mapped exactly once to a GraphQL
-//!   error with `extensions.code` (and `extensions.field` for bad input) in
-//!   [`AppError::into_graphql`]. `INTERNAL` errors log their cause and show the client
-//!   only a request id, never an internal message.
-
-use async_graphql::ErrorExtensions;
+//! - Store code returns `StoreError`; the vault `VaultError`; the outbound room its own
+//!   typed errors (`OutboundError`, `CallError`, `MaterialError`); start-up, CLI and
+//!   background tasks use `anyhow`.
+//! - Domain services return [`AppError`], which knows nothing of GraphQL. The API edge
+//!   maps it exactly once to a GraphQL error with `extensions.code` (and
+//!   `extensions.field` for bad input) in `crate::graphql::errors`. `INTERNAL` errors log
+//!   their cause and show the client only a request id, never an internal message.
 
 use crate::store::StoreError;
 
@@ -77,49 +77,6 @@ impl AppError {
             AppError::Internal(_) => "INTERNAL",
         }
     }
-
-    /// The one mapping to a GraphQL error.
-    pub fn into_graphql(self) -> async_graphql::Error {
-        if let AppError::Internal(cause) = &self {
-            // The request span carries the request id that the client is shown.
-            tracing::error!(error = format!("{cause:#}"), "internal error");
-        }
-        let code = self.code();
-        let message = self.to_string();
-        let error = async_graphql::Error::new(message);
-        match self {
-            AppError::BadUserInput {
-                field: Some(field), ..
-            } => error.extend_with(|_, e| {
-                e.set("code", code);
-                e.set("field", field.clone());
-            }),
-            AppError::RateLimited {
-                retry_after_seconds,
-            } => error.extend_with(|_, e| {
-                e.set("code", code);
-                e.set("retryAfterSeconds", retry_after_seconds);
-            }),
-            AppError::Execution {
-                class,
-                retry_after_seconds,
-                execution_id,
-                ..
-            } => error.extend_with(|_, e| {
-                e.set("code", code);
-                e.set("errorClass", class.as_str());
-                e.set("recoverable", class.recoverable());
-                e.set("recoveryAction", class.recovery_action().as_str());
-                if let Some(seconds) = retry_after_seconds {
-                    e.set("retryAfterSeconds", seconds);
-                }
-                if let Some(id) = &execution_id {
-                    e.set("executionId", id.as_str());
-                }
-            }),
-            _ => error.extend_with(|_, e| e.set("code", code)),
-        }
-    }
 }
 
 impl From<StoreError> for AppError {
@@ -135,84 +92,3 @@ impl From<StoreError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
-
-/// The error type of resolvers. It deliberately has no `Display`: async-graphql turns any
-/// `Display` type into an error by its message alone, which would drop `extensions.code`;
-/// this type can only be made from an [`AppError`] (mapped) or an async-graphql error.
-#[derive(Debug, Clone)]
-pub struct ApiError(async_graphql::Error);
-
-impl From<AppError> for ApiError {
-    fn from(err: AppError) -> Self {
-        ApiError(err.into_graphql())
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        AppError::from(err).into()
-    }
-}
-
-impl From<async_graphql::Error> for ApiError {
-    fn from(err: async_graphql::Error) -> Self {
-        ApiError(err)
-    }
-}
-
-impl From<ApiError> for async_graphql::Error {
-    fn from(err: ApiError) -> Self {
-        err.0
-    }
-}
-
-/// What resolvers return.
-pub type ApiResult<T> = Result<T, ApiError>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn extensions(err: AppError) -> serde_json::Value {
-        let gql = err.into_graphql();
-        serde_json::to_value(gql.extensions).unwrap()
-    }
-
-    #[test]
-    fn every_variant_maps_to_its_code() {
-        let cases = [
-            (AppError::Unauthenticated("x".into()), "UNAUTHENTICATED"),
-            (AppError::Forbidden("x".into()), "FORBIDDEN"),
-            (AppError::not_found("integration", "int_1"), "NOT_FOUND"),
-            (AppError::invalid("input.name", "empty"), "BAD_USER_INPUT"),
-            (AppError::Conflict("dup".into()), "CONFLICT"),
-            (
-                AppError::RateLimited {
-                    retry_after_seconds: 3,
-                },
-                "RATE_LIMITED",
-            ),
-            (
-                AppError::internal(anyhow::anyhow!("db password=hunter2 leaked")),
-                "INTERNAL",
-            ),
-        ];
-        for (err, code) in cases {
-            assert_eq!(extensions(err)["code"], code);
-        }
-    }
-
-    #[test]
-    fn bad_input_names_the_field_and_internal_hides_the_cause() {
-        assert_eq!(
-            extensions(AppError::invalid("input.config", "x"))["field"],
-            "input.config"
-        );
-        let internal = AppError::internal(anyhow::anyhow!("secret detail")).into_graphql();
-        assert!(!internal.message.contains("secret detail"));
-        let limited = extensions(AppError::RateLimited {
-            retry_after_seconds: 7,
-        });
-        assert_eq!(limited["retryAfterSeconds"], 7);
-    }
-}

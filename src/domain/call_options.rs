@@ -1,69 +1,15 @@
-//! How calls through an integration are shaped: transforms, error-mapping rules, the
-//! connection check `testConnection` runs, and whether absolute URLs may be called.
-//! Stored as one JSON column; every expression is compiled when it is saved.
+//! How calls through an integration are shaped: transforms, error-mapping rules (plain
+//! data of the outbound room, validated here), the connection check `testConnection`
+//! runs, and whether absolute URLs may be called. Stored as one JSON column; every
+//! expression is compiled when it is saved.
 
 use async_graphql::{InputObject, SimpleObject};
 use serde::{Deserialize, Serialize};
 
-use super::stored_enum;
 use crate::error::{AppError, AppResult};
-use crate::outbound::classify::ErrorClass;
+pub use crate::outbound::policy::HttpMethod;
 use crate::outbound::transform;
-
-stored_enum! {
-    /// An HTTP method patchbay calls with.
-    HttpMethod { Get, Post, Put, Patch, Delete, Head }
-}
-
-impl HttpMethod {
-    pub fn to_http(self) -> http::Method {
-        match self {
-            HttpMethod::Get => http::Method::GET,
-            HttpMethod::Post => http::Method::POST,
-            HttpMethod::Put => http::Method::PUT,
-            HttpMethod::Patch => http::Method::PATCH,
-            HttpMethod::Delete => http::Method::DELETE,
-            HttpMethod::Head => http::Method::HEAD,
-        }
-    }
-
-    /// Safe to repeat (RFC 9110 idempotent methods).
-    pub fn idempotent(self) -> bool {
-        !matches!(self, HttpMethod::Post | HttpMethod::Patch)
-    }
-}
-
-/// JMESPath expressions applied to JSON bodies.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SimpleObject, InputObject,
-)]
-#[graphql(input_name = "TransformsInput")]
-#[serde(rename_all = "camelCase", default)]
-pub struct Transforms {
-    /// Reshapes a JSON request body before it is sent, e.g. `{fields: {summary: title}}`.
-    pub request: Option<String>,
-    /// Reshapes a successful JSON response, e.g. `issues[].{id: key, title: fields.summary}`.
-    pub response: Option<String>,
-}
-
-/// Turns an upstream answer into a failure of a chosen class. Every condition set must
-/// hold; the first matching rule wins.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SimpleObject, InputObject)]
-#[graphql(input_name = "ErrorRuleInput")]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorRule {
-    /// Statuses the rule applies to (empty: any).
-    #[graphql(default)]
-    #[serde(default)]
-    pub status_codes: Vec<i32>,
-    /// Text the response body must contain.
-    pub body_contains: Option<String>,
-    /// A JMESPath condition on the JSON body, e.g. ``ok == `false` ``.
-    pub body_matches: Option<String>,
-    pub class: ErrorClass,
-    /// The message recorded instead of the upstream's status line.
-    pub message: Option<String>,
-}
+pub use crate::outbound::transform::{ErrorRule, Transforms};
 
 /// The request `testConnection` sends and what counts as success.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SimpleObject, InputObject)]

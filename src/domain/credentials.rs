@@ -14,6 +14,7 @@ use super::{AuthKind, utc};
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::events::BusEvent;
+use crate::outbound::auth::{AuthMaterial, MaterialError, RefreshError};
 use crate::store::vault::{self as vault_store, CredentialRow};
 use crate::store::{Journal, Store, decode_json, now};
 use crate::vault::credentials::{ApiKeyLocation, CredentialSecret};
@@ -326,8 +327,8 @@ pub async fn set(app: &App, caller: &Caller, input: SetCredentialsInput) -> AppR
             "the integration changed while its credentials were set; retry".into(),
         ));
     }
-    app.events.publish(BusEvent::Log(log));
-    app.wake.dispatcher.notify_one();
+    app.events.publish(BusEvent::Log(Box::new(log.to_row())));
+    app.workers.wake.dispatcher.notify_one();
     integrations::get(&app.store, caller, &current.id).await
 }
 
@@ -363,4 +364,112 @@ pub async fn info_many(
         .into_iter()
         .map(|row| Ok((row.integration_id.clone(), CredentialsInfo::from_row(row)?)))
         .collect()
+}
+
+/// The auth material of a call through an integration (operators' tools and tests; calls
+/// get theirs inside the engine). A failed OAuth2 refresh is journaled as one met by a call.
+pub async fn auth_material(app: &App, integration_id: &str) -> Result<AuthMaterial, MaterialError> {
+    let result = app.outbound.refresher.auth_material(integration_id).await;
+    journal_refresh(app, integration_id, &result).await;
+    result
+}
+
+/// New auth material after the upstream refused `used` with a 401 (see
+/// [`crate::outbound::auth::Refresher::after_unauthorized`]).
+pub async fn after_unauthorized(
+    app: &App,
+    integration_id: &str,
+    used: &AuthMaterial,
+) -> Result<AuthMaterial, MaterialError> {
+    let result = app
+        .outbound
+        .refresher
+        .after_unauthorized(integration_id, used)
+        .await;
+    journal_refresh(app, integration_id, &result).await;
+    result
+}
+
+async fn journal_refresh(
+    app: &App,
+    integration_id: &str,
+    result: &Result<AuthMaterial, MaterialError>,
+) {
+    if let Err(MaterialError::Refresh(failure)) = result
+        && failure.from_token_endpoint()
+    {
+        record_refresh_failure(app, integration_id, failure).await;
+    }
+}
+
+/// A refresh at the token endpoint failed: an ERROR log entry (an authentication failure)
+/// and an audit row, so operators see why calls fail.
+pub(crate) async fn record_refresh_failure(
+    app: &App,
+    integration_id: &str,
+    failure: &RefreshError,
+) {
+    let Ok(Some(integration)) = crate::store::integrations::get(&app.store, integration_id).await
+    else {
+        return;
+    };
+    let entry = LogEntry::new(
+        &integration.project_id,
+        Some(integration_id),
+        LogLevel::Error,
+        "OAuth2 token refresh failed",
+        serde_json::json!({ "class": "authentication", "error": failure.to_string() }),
+    );
+    let journal = Journal {
+        logs: vec![entry.to_row()],
+        audit: Caller::local_operator().audit(
+            "credentials.refresh_failed",
+            ("integration", Some(integration_id)),
+            Some(&integration.project_id),
+            serde_json::json!({ "class": "authentication" }),
+        ),
+        events: Vec::new(),
+    };
+    if crate::store::logs::insert_journal(&app.store, &journal)
+        .await
+        .is_ok()
+    {
+        app.events.publish(BusEvent::Log(Box::new(entry.to_row())));
+    }
+}
+
+/// A key rotation's progress as stored.
+pub type KeyRotation = crate::store::vault::KeyRotationRow;
+
+/// Progress of a key rotation (ADMIN).
+pub async fn key_rotation(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+) -> AppResult<Option<KeyRotation>> {
+    caller.principal.require(Role::Admin)?;
+    Ok(vault_store::get_rotation(store, id).await?)
+}
+
+/// Starts (or resumes) re-wrapping every data key under a new key-encryption key, in the
+/// background (ADMIN, not project-scoped).
+pub async fn rotate_encryption_key(
+    app: &std::sync::Arc<App>,
+    caller: &Caller,
+) -> AppResult<KeyRotation> {
+    caller.principal.require(Role::Admin)?;
+    caller.principal.require_unscoped()?;
+    let started = crate::vault::rotation::start(&app.store, &app.vault)
+        .await
+        .map_err(AppError::internal)?;
+    let rotation_id = started.id.clone();
+    let app = app.clone();
+    tokio::spawn(async move {
+        if let Err(err) =
+            crate::vault::rotation::run(&app.store, &app.vault, &rotation_id, |_, _| {}).await
+        {
+            tracing::error!(error = %err, "key rotation failed; it resumes at the next start");
+        }
+    });
+    Ok(started)
 }

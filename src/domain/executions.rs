@@ -1,24 +1,78 @@
 //! Outgoing calls as the API asks for them (`executeRequest`, `batchExecute`,
-//! `testConnection`: who may call, what a valid request is), and the execution records
-//! and metrics they leave.
+//! `testConnection`: who may call, what a valid request is), what an answer means (error
+//! rules, transforms), and the execution records, log entries, events and metrics they
+//! leave. The outbound room sends; this module decides.
 
 use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::access::{Caller, Role};
 use super::call_options::HttpMethod;
+use super::integrations::Integration;
+use super::logs::{LogEntry, LogLevel};
 use super::stored_enum;
 use super::validate;
+use super::{AuthKind, IntegrationStatus};
 use crate::app::App;
 use crate::error::{AppError, AppResult};
-use crate::outbound::classify::ErrorClass;
-use crate::outbound::engine::{self, CallOutcome, CallSpec, RequestBody};
-use crate::store::executions::{ExecutionRow, ExecutionTotals};
+use crate::events::BusEvent;
+use crate::ids::{IdKind, new_id};
+use crate::outbound::classify::{CallError, ErrorClass};
+use crate::outbound::engine::{self, OutboundError, RawResponse, Sent};
+use crate::outbound::guard::CircuitChange;
+use crate::outbound::{target, transform};
+use crate::store::executions::{self as execution_store, ExecutionRow, ExecutionTotals};
 use crate::store::{StoreResult, now};
 
 stored_enum! {
     /// Which API operation made a call.
     Operation { ExecuteRequest, BatchExecute, TestConnection }
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum RequestBody {
+    Json(serde_json::Value),
+    Text(String),
+}
+
+/// What to call.
+#[derive(Debug, Clone)]
+pub struct CallSpec {
+    pub operation: Operation,
+    pub method: HttpMethod,
+    /// Relative to the base URL (or absolute, when the integration allows it).
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: http::HeaderMap,
+    pub body: Option<RequestBody>,
+    pub timeout: std::time::Duration,
+    pub idempotency_key: Option<String>,
+    /// `Some(false)` bypasses the response cache; `None` follows the integration.
+    pub cache: Option<bool>,
+    pub retries: bool,
+}
+
+/// An upstream answer as the API returns it.
+#[derive(Debug, Clone)]
+pub struct UpstreamResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The (transformed) JSON body, when the answer was JSON.
+    pub json: Option<serde_json::Value>,
+    /// The body as text, when it was not JSON (or was cut).
+    pub text: Option<String>,
+    pub truncated: bool,
+    pub cached: bool,
+}
+
+/// The result of a call: always recorded; `response` is `None` when no upstream answer
+/// came back, `error` is set for every failure (including failing upstream answers).
+#[derive(Debug, Clone)]
+pub struct CallOutcome {
+    pub execution: Execution,
+    pub response: Option<UpstreamResponse>,
+    pub error: Option<CallError>,
 }
 
 /// One outgoing call (retries included), as recorded.
@@ -309,7 +363,7 @@ pub async fn execute(
     )?;
     let integration = super::integrations::get(&app.store, caller, &id).await?;
     let spec = spec(input, &integration, operation)?;
-    engine::call(app, &integration, spec).await
+    call(app, &integration, spec).await
 }
 
 /// Runs many calls with bounded concurrency; results in input order, each on its own.
@@ -363,7 +417,7 @@ pub async fn test_connection(app: &App, caller: &Caller, id: &str) -> AppResult<
         cache: Some(false),
         retries: false,
     };
-    let outcome = engine::call(app, &integration, spec).await?;
+    let outcome = call(app, &integration, spec).await?;
     let status = outcome.response.as_ref().map(|r| i32::from(r.status));
     let expected = match status {
         Some(code) if check.expected_status.is_empty() => (200..300).contains(&code),
@@ -390,4 +444,446 @@ pub async fn test_connection(app: &App, caller: &Caller, id: &str) -> AppResult<
         message,
         outcome,
     })
+}
+
+/// Calls through `integration` and records the call. Refusals before any call (a
+/// disabled integration, a path that leaves the base URL) are errors, not records.
+pub async fn call(app: &App, integration: &Integration, spec: CallSpec) -> AppResult<CallOutcome> {
+    if !integration.enabled {
+        return Err(AppError::Unavailable(format!(
+            "integration `{}` is disabled",
+            integration.name
+        )));
+    }
+    if matches!(
+        integration.status,
+        IntegrationStatus::Maintenance | IntegrationStatus::Deprecated
+    ) {
+        return Err(AppError::Unavailable(format!(
+            "integration `{}` is in {} status and takes no calls",
+            integration.name,
+            integration.status.as_str()
+        )));
+    }
+    // The path is checked before the body is shaped, as the engine would.
+    target::resolve(
+        integration.base_url.as_deref(),
+        &spec.path,
+        integration.call_options.allow_absolute_urls,
+    )
+    .map_err(|e| AppError::invalid("input.path", e.to_string()))?;
+    let request = engine::Request {
+        method: spec.method,
+        path: spec.path.clone(),
+        query: spec.query.clone(),
+        headers: spec.headers.clone(),
+        body: encode_body(integration, &spec)?,
+        timeout: spec.timeout,
+        idempotency_key: spec.idempotency_key.clone(),
+        cache: spec.cache,
+        retries: spec.retries,
+    };
+    let target = engine::Target {
+        integration_id: &integration.id,
+        version: integration.version,
+        base_url: integration.base_url.as_deref(),
+        headers: &integration.headers,
+        allow_absolute_urls: integration.call_options.allow_absolute_urls,
+        oauth2: integration.auth_kind == AuthKind::Oauth2,
+        retry_policy: &integration.retry_policy,
+        rate_limit: integration.rate_limit.as_ref(),
+        cache: &integration.cache,
+    };
+    let sent = engine::send(&app.outbound, &target, request)
+        .await
+        .map_err(|err| match err {
+            OutboundError::Target(e) => AppError::invalid("input.path", e.to_string()),
+            OutboundError::Vault(e) => AppError::internal(e),
+        })?;
+    if let Some(failure) = &sent.refresh_failure {
+        super::credentials::record_refresh_failure(app, &integration.id, failure).await;
+    }
+    finish(app, integration, &spec, sent).await
+}
+
+/// The encoded request body and its content type, request transform applied.
+fn encode_body(
+    integration: &Integration,
+    spec: &CallSpec,
+) -> AppResult<Option<(Vec<u8>, &'static str)>> {
+    Ok(match &spec.body {
+        None => None,
+        Some(RequestBody::Text(text)) => {
+            Some((text.as_bytes().to_vec(), "text/plain; charset=utf-8"))
+        }
+        Some(RequestBody::Json(value)) => {
+            let value = match &integration.call_options.transforms.request {
+                Some(expression) => transform::apply(expression, value).map_err(|e| {
+                    AppError::invalid("input.body", format!("the request transform failed: {e}"))
+                })?,
+                None => value.clone(),
+            };
+            Some((value.to_string().into_bytes(), "application/json"))
+        }
+    })
+}
+
+/// Turns what was sent into the answer, the record and its events.
+async fn finish(
+    app: &App,
+    integration: &Integration,
+    spec: &CallSpec,
+    sent: Sent,
+) -> AppResult<CallOutcome> {
+    let mut bytes_in = 0;
+    let mut truncated = false;
+    let (response, error) = match sent.answer {
+        Err(err) => (None, Some(err)),
+        Ok(raw) => {
+            bytes_in = raw.body.len() as i64;
+            truncated = raw.truncated;
+            let (response, error) = interpret(integration, spec, raw, sent.cached);
+            (Some(response), error)
+        }
+    };
+    let execution = Execution {
+        id: new_id(IdKind::Execution),
+        project_id: integration.project_id.clone(),
+        integration_id: integration.id.clone(),
+        operation: spec.operation,
+        method: spec.method,
+        path: record_path(&spec.path),
+        status_code: response.as_ref().map(|r| i32::from(r.status)),
+        success: error.is_none(),
+        latency_ms: sent.latency.as_millis().min(i32::MAX as u128) as i32,
+        bytes_in,
+        bytes_out: sent.bytes_out,
+        retries: sent.retries,
+        cached: sent.cached,
+        truncated,
+        error_class: error.as_ref().map(|e| e.class),
+        error_message: error.as_ref().map(|e| e.message.clone()),
+        started_at: sent.started_at,
+        finished_at: now().and_utc(),
+    };
+    let mut entries = Vec::new();
+    let mut new_events = Vec::new();
+    let subject = serde_json::json!({ "id": integration.id, "name": integration.name, "category": integration.category.as_str() });
+    if let Some(err) = &error {
+        new_events.push(crate::events::outbox::event(
+            &integration.project_id,
+            "execution.failed",
+            serde_json::json!({
+                "integration": subject,
+                "execution": {
+                    "id": execution.id, "integrationId": integration.id,
+                    "method": spec.method.as_str(), "path": execution.path,
+                    "statusCode": execution.status_code, "errorClass": err.class.as_str(),
+                    "retries": execution.retries,
+                },
+            }),
+        ));
+        let level = if err.class.recoverable() {
+            LogLevel::Warn
+        } else {
+            LogLevel::Error
+        };
+        entries.push(LogEntry::new(
+            &integration.project_id,
+            Some(&integration.id),
+            level,
+            format!(
+                "{} {} failed: {}",
+                spec.method.as_str(),
+                execution.path,
+                err.message
+            ),
+            serde_json::json!({
+                "executionId": execution.id,
+                "errorClass": err.class.as_str(),
+                "statusCode": execution.status_code,
+                "retries": execution.retries,
+                "recoveryAction": err.class.recovery_action().as_str(),
+            }),
+        ));
+    }
+    for change in &sent.circuit_changes {
+        entries.push(circuit_log(integration, change));
+        let (event_type, reason) = match change {
+            CircuitChange::Opened { reason } => ("integration.circuit_opened", Some(reason)),
+            CircuitChange::Closed => ("integration.circuit_closed", None),
+        };
+        new_events.push(crate::events::outbox::event(
+            &integration.project_id,
+            event_type,
+            serde_json::json!({ "integration": subject, "reason": reason }),
+        ));
+    }
+    let rows: Vec<_> = entries.iter().map(LogEntry::to_row).collect();
+    let execution_row = execution.to_row();
+    execution_store::insert(
+        &app.store,
+        std::slice::from_ref(&execution_row),
+        &rows,
+        &new_events,
+    )
+    .await?;
+    if !new_events.is_empty() {
+        app.workers.wake.dispatcher.notify_one();
+    }
+    app.events
+        .publish(BusEvent::Execution(Box::new(execution_row)));
+    for row in rows {
+        app.events.publish(BusEvent::Log(Box::new(row)));
+    }
+    Ok(CallOutcome {
+        execution,
+        response,
+        error,
+    })
+}
+
+fn circuit_log(integration: &Integration, change: &CircuitChange) -> LogEntry {
+    match change {
+        CircuitChange::Opened { reason } => LogEntry::new(
+            &integration.project_id,
+            Some(&integration.id),
+            LogLevel::Warn,
+            format!("circuit opened: {reason}"),
+            serde_json::json!({ "event": "integration.circuit_opened", "reason": reason }),
+        ),
+        CircuitChange::Closed => LogEntry::new(
+            &integration.project_id,
+            Some(&integration.id),
+            LogLevel::Info,
+            "circuit closed: the probe call succeeded",
+            serde_json::json!({ "event": "integration.circuit_closed" }),
+        ),
+    }
+}
+
+/// The path as recorded: no query string, no user info.
+fn record_path(path: &str) -> String {
+    let without_query = path.split(['?', '#']).next().unwrap_or_default();
+    match url::Url::parse(without_query) {
+        Ok(url) => target::describe(&url),
+        Err(_) => without_query.chars().take(2000).collect(),
+    }
+}
+
+/// Decodes the body, applies error rules and the response transform.
+fn interpret(
+    integration: &Integration,
+    spec: &CallSpec,
+    raw: RawResponse,
+    cached: bool,
+) -> (UpstreamResponse, Option<CallError>) {
+    let options = &integration.call_options;
+    let mut error = None;
+    let mut json = None;
+    let mut text = None;
+    if spec.method != HttpMethod::Head && !raw.body.is_empty() {
+        if engine::is_json(&raw.headers) && !raw.truncated {
+            match serde_json::from_slice::<serde_json::Value>(&raw.body) {
+                Ok(value) => json = Some(value),
+                Err(e) => {
+                    text = Some(String::from_utf8_lossy(&raw.body).into_owned());
+                    if (200..300).contains(&raw.status) {
+                        error = Some(CallError::new(
+                            ErrorClass::InvalidResponse,
+                            format!("the upstream sent invalid JSON: {e}"),
+                        ));
+                    }
+                }
+            }
+        } else {
+            text = Some(String::from_utf8_lossy(&raw.body).into_owned());
+        }
+    }
+    if error.is_none() {
+        let reason = http::StatusCode::from_u16(raw.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        let rule = transform::matching_rule(
+            &options.error_rules,
+            raw.status,
+            text.as_deref(),
+            json.as_ref(),
+        );
+        error = match (rule, ErrorClass::of_status(raw.status)) {
+            (Some(rule), _) => Some(CallError::new(
+                rule.class,
+                rule.message.clone().unwrap_or_else(|| {
+                    format!(
+                        "the upstream answered {} {reason} (matched an error rule)",
+                        raw.status
+                    )
+                }),
+            )),
+            (None, Some(class)) => Some(CallError::new(
+                class,
+                format!("the upstream answered {} {reason}", raw.status)
+                    .trim_end()
+                    .to_owned(),
+            )),
+            (None, None) => None,
+        };
+        if let Some(err) = &mut error
+            && let Some(wait) = raw
+                .headers
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::outbound::classify::parse_retry_after)
+        {
+            err.retry_after = Some(wait);
+        }
+    }
+    if error.is_none()
+        && let (Some(expression), Some(value)) = (&options.transforms.response, &json)
+    {
+        match transform::apply(expression, value) {
+            Ok(shaped) => json = Some(shaped),
+            Err(e) => {
+                error = Some(CallError::new(
+                    ErrorClass::InvalidResponse,
+                    format!("the response transform failed: {e}"),
+                ))
+            }
+        }
+    }
+    let headers = raw
+        .headers
+        .iter()
+        .filter(|(name, _)| *name != http::header::SET_COOKIE)
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    (
+        UpstreamResponse {
+            status: raw.status,
+            headers,
+            json,
+            text,
+            truncated: raw.truncated,
+            cached,
+        },
+        error,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_paths_carry_no_query_or_user_info() {
+        assert_eq!(record_path("/search?api_key=s3cret"), "/search");
+        assert_eq!(
+            record_path("https://user:pw@h.example/x?token=1"),
+            "https://h.example/x"
+        );
+    }
+}
+
+/// Call metrics of an integration the caller holds, over a window ending now.
+pub async fn metrics(
+    store: &crate::store::Store,
+    caller: &Caller,
+    integration: &Integration,
+    window: TimeWindow,
+) -> AppResult<Metrics> {
+    if !caller.principal.sees_project(&integration.project_id) {
+        return Err(AppError::not_found("integration", &integration.id));
+    }
+    let totals = execution_store::totals(store, &integration.id, window.since()).await?;
+    Ok(Metrics::from_totals(window, totals))
+}
+
+/// An execution record the caller may see; NOT_FOUND otherwise.
+pub async fn get(store: &crate::store::Store, caller: &Caller, id: &str) -> AppResult<Execution> {
+    if let Some(row) = execution_store::get(store, id).await?
+        && caller.principal.sees_project(&row.project_id)
+    {
+        return Ok(Execution::from_row(row)?);
+    }
+    Err(AppError::not_found("execution", id))
+}
+
+/// Which execution records a caller asked for, within what it may see: the listing's
+/// query and the live subscription's filter in one.
+#[derive(Debug, Clone)]
+pub struct ExecutionSelection(execution_store::ExecutionQuery);
+
+impl ExecutionSelection {
+    /// What the caller asked for; NOT_FOUND for a project or integration it cannot see.
+    pub async fn visible(
+        store: &crate::store::Store,
+        caller: &Caller,
+        project_id: Option<&str>,
+        integration_id: Option<&str>,
+    ) -> AppResult<Self> {
+        if let Some(id) = project_id {
+            super::projects::get(store, caller, id).await?;
+        }
+        if let Some(id) = integration_id {
+            super::integrations::get(store, caller, id).await?;
+        }
+        Ok(ExecutionSelection(execution_store::ExecutionQuery {
+            project_ids: match project_id {
+                Some(id) => Some(vec![id.to_owned()]),
+                None => caller.principal.project_restriction(),
+            },
+            integration_id: integration_id.map(str::to_owned),
+            success: None,
+        }))
+    }
+
+    /// The records of an integration the caller holds, optionally by outcome.
+    pub fn of_integration(
+        caller: &Caller,
+        integration: &Integration,
+        success: Option<bool>,
+    ) -> AppResult<Self> {
+        if !caller.principal.sees_project(&integration.project_id) {
+            return Err(AppError::not_found("integration", &integration.id));
+        }
+        Ok(ExecutionSelection(execution_store::ExecutionQuery {
+            integration_id: Some(integration.id.clone()),
+            project_ids: None,
+            success,
+        }))
+    }
+
+    /// One page of records, oldest first.
+    pub async fn page(
+        &self,
+        store: &crate::store::Store,
+        request: &crate::store::PageRequest,
+    ) -> AppResult<crate::store::Page<Execution>> {
+        Ok(execution_store::page(store, &self.0, request)
+            .await?
+            .try_map(Execution::from_row)?)
+    }
+
+    /// A call that just finished, if it belongs to the selection.
+    pub fn live(&self, row: &ExecutionRow) -> Option<Execution> {
+        let query = &self.0;
+        let wanted = query
+            .project_ids
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&row.project_id))
+            && query
+                .integration_id
+                .as_ref()
+                .is_none_or(|id| *id == row.integration_id)
+            && query.success.is_none_or(|success| success == row.success);
+        wanted
+            .then(|| Execution::from_row(row.clone()).ok())
+            .flatten()
+    }
 }

@@ -5,9 +5,7 @@
 
 use async_graphql::{InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use http::HeaderMap;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::access::{Caller, Role};
@@ -68,6 +66,21 @@ impl IncomingWebhook {
             updated_at: utc(row.updated_at),
         })
     }
+}
+
+/// How an integration the caller holds verifies incoming webhooks (`None`: not set).
+pub async fn get(
+    store: &crate::store::Store,
+    caller: &Caller,
+    integration: &super::integrations::Integration,
+) -> AppResult<Option<IncomingWebhook>> {
+    if !caller.principal.sees_project(&integration.project_id) {
+        return Err(AppError::not_found("integration", &integration.id));
+    }
+    webhook_store::incoming_secret(store, &integration.id)
+        .await?
+        .map(|row| IncomingWebhook::from_row(&row))
+        .transpose()
 }
 
 /// Sets how an integration's incoming webhooks are verified (EDITOR).
@@ -155,126 +168,6 @@ pub struct Received {
     pub duplicate: bool,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn hmac_hex(secret: &[u8], parts: &[&[u8]]) -> Option<Vec<u8>> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).ok()?;
-    for part in parts {
-        mac.update(part);
-    }
-    Some(mac.finalize().into_bytes().to_vec())
-}
-
-fn equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Checks a request against the scheme; returns the provider's event name and delivery id.
-fn verify(
-    row: &IncomingSecretRow,
-    secret: &[u8],
-    headers: &HeaderMap,
-    body: &[u8],
-    json: Option<&serde_json::Value>,
-) -> Result<(String, Option<String>), Rejection> {
-    let bad = Rejection::Unauthorized("the signature does not verify");
-    let body_type = || {
-        json.and_then(|j| {
-            j["event"]["type"]
-                .as_str()
-                .or_else(|| j["type"].as_str())
-                .or_else(|| j["event"].as_str())
-        })
-        .map(str::to_owned)
-    };
-    let scheme = IncomingScheme::from_stored("incoming_webhook_secrets.scheme", &row.scheme)
-        .map_err(|e| Rejection::Internal(e.into()))?;
-    match scheme {
-        IncomingScheme::Github => {
-            let given = header(headers, "x-hub-signature-256")
-                .and_then(|s| s.strip_prefix("sha256="))
-                .and_then(|hex_sig| hex::decode(hex_sig).ok())
-                .ok_or(Rejection::Unauthorized(
-                    "missing or malformed X-Hub-Signature-256",
-                ))?;
-            let expected =
-                hmac_hex(secret, &[body]).ok_or(Rejection::Unauthorized("bad secret"))?;
-            if !equal(&given, &expected) {
-                return Err(bad);
-            }
-            Ok((
-                header(headers, "x-github-event")
-                    .unwrap_or("unknown")
-                    .to_owned(),
-                header(headers, "x-github-delivery").map(|d| format!("github:{d}")),
-            ))
-        }
-        IncomingScheme::Slack => {
-            let timestamp = header(headers, "x-slack-request-timestamp")
-                .and_then(|t| t.parse::<i64>().ok())
-                .ok_or(Rejection::Unauthorized("missing X-Slack-Request-Timestamp"))?;
-            if (Utc::now().timestamp() - timestamp).abs() > i64::from(row.tolerance_seconds) {
-                return Err(Rejection::Unauthorized("the request timestamp is too old"));
-            }
-            let given = header(headers, "x-slack-signature")
-                .and_then(|s| s.strip_prefix("v0="))
-                .and_then(|hex_sig| hex::decode(hex_sig).ok())
-                .ok_or(Rejection::Unauthorized(
-                    "missing or malformed X-Slack-Signature",
-                ))?;
-            let base = format!("v0:{timestamp}:");
-            let expected = hmac_hex(secret, &[base.as_bytes(), body])
-                .ok_or(Rejection::Unauthorized("bad secret"))?;
-            if !equal(&given, &expected) {
-                return Err(bad);
-            }
-            let delivery = json
-                .and_then(|j| j["event_id"].as_str())
-                .map(|id| format!("slack:{id}"))
-                .unwrap_or_else(|| format!("slack:{}", hex::encode(&given)));
-            Ok((
-                body_type().unwrap_or_else(|| "unknown".to_owned()),
-                Some(delivery),
-            ))
-        }
-        IncomingScheme::StandardWebhooks => {
-            let secret = std::str::from_utf8(secret).map_err(|_| bad_secret())?;
-            let verifier = standardwebhooks::Webhook::new(secret).map_err(|_| bad_secret())?;
-            verifier.verify(body, headers).map_err(|e| match e {
-                standardwebhooks::WebhookError::TimestampTooOldError
-                | standardwebhooks::WebhookError::FutureTimestampError => {
-                    Rejection::Unauthorized("the request timestamp is outside the tolerance")
-                }
-                _ => Rejection::Unauthorized("the signature does not verify"),
-            })?;
-            Ok((
-                body_type().unwrap_or_else(|| "unknown".to_owned()),
-                header(headers, "webhook-id").map(|id| format!("standard:{id}")),
-            ))
-        }
-        IncomingScheme::SharedToken => {
-            let name = row.header.as_deref().unwrap_or("x-webhook-token");
-            let given =
-                header(headers, name).ok_or(Rejection::Unauthorized("missing token header"))?;
-            if !equal(given.as_bytes(), secret) {
-                return Err(Rejection::Unauthorized("the token does not match"));
-            }
-            Ok((
-                body_type().unwrap_or_else(|| "received".to_owned()),
-                header(headers, "idempotency-key").map(|k| format!("token:{k}")),
-            ))
-        }
-    }
-}
-
-fn bad_secret() -> Rejection {
-    Rejection::Internal(anyhow::anyhow!(
-        "the stored incoming webhook secret is unusable"
-    ))
-}
-
 /// Lowercase `[a-z0-9_-]`, other characters as `_`, at most 64.
 fn slug(text: &str) -> String {
     let slug: String = text
@@ -318,7 +211,8 @@ pub async fn receive(
         .open_secret(integration_id, &row.key_id, &row.secret)
         .map_err(|e| Rejection::Internal(e.into()))?;
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    let (event, delivery_id) = verify(&row, &secret, headers, body, json.as_ref())?;
+    let (event, delivery_id) =
+        super::signatures::verify(&row, &secret, headers, body, json.as_ref())?;
     let event_type = format!("incoming.{}.{}", slug(&integration.name), slug(&event));
     let data = serde_json::json!({
         "integrationId": integration.id,
@@ -330,7 +224,7 @@ pub async fn receive(
     stored.dedupe_key = delivery_id.map(|d| format!("{integration_id}:{d}"));
     let inserted = event_store::insert_once(&app.store, &stored).await?;
     if inserted {
-        app.wake.dispatcher.notify_one();
+        app.workers.wake.dispatcher.notify_one();
     }
     Ok(Received {
         event_id: stored.id,

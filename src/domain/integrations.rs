@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
+use async_graphql::{InputObject, MaybeUndefined};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::access::{Caller, Role};
 use super::call_options::{self, CallOptions, ConnectionCheck, ErrorRule, Transforms};
@@ -19,29 +19,9 @@ use crate::store::{
     Journal, Page, PageRequest, Store, StoreError, StoreResult, decode_json, now, projects,
 };
 
+pub use crate::outbound::policy::{CachePolicy, RateLimit, RetryPolicy};
+
 const DEFAULT_TIMEOUT_MS: i32 = 30_000;
-
-/// How failed calls are retried (exponential backoff with jitter).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SimpleObject)]
-#[serde(rename_all = "camelCase")]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (0-10).
-    pub max_retries: i32,
-    /// First backoff delay in milliseconds.
-    pub base_delay_ms: i32,
-    /// Upper bound of any backoff delay in milliseconds.
-    pub max_delay_ms: i32,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 3,
-            base_delay_ms: 200,
-            max_delay_ms: 10_000,
-        }
-    }
-}
 
 /// Retry settings; omitted fields keep their current (or default) value.
 #[derive(Debug, Clone, InputObject)]
@@ -51,37 +31,11 @@ pub struct RetryPolicyInput {
     pub max_delay_ms: Option<i32>,
 }
 
-/// The per-integration limit on outgoing calls (token bucket).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SimpleObject)]
-#[serde(rename_all = "camelCase")]
-pub struct RateLimit {
-    pub requests_per_minute: i32,
-    /// Calls allowed at once above the steady rate.
-    pub burst: i32,
-}
-
 /// Rate limit settings; `burst` defaults to a tenth of the per-minute rate (at least 1).
 #[derive(Debug, Clone, InputObject)]
 pub struct RateLimitInput {
     pub requests_per_minute: i32,
     pub burst: Option<i32>,
-}
-
-/// Response caching of GET calls.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SimpleObject)]
-#[serde(rename_all = "camelCase")]
-pub struct CachePolicy {
-    pub enabled: bool,
-    pub ttl_seconds: i32,
-}
-
-impl Default for CachePolicy {
-    fn default() -> Self {
-        CachePolicy {
-            enabled: false,
-            ttl_seconds: 300,
-        }
-    }
 }
 
 /// Cache settings; omitted fields keep their current (or default) value.
@@ -515,8 +469,8 @@ pub async fn create(
         Err(StoreError::Conflict(_)) => return Err(name_conflict(&integration.name)),
         Err(other) => return Err(other.into()),
     }
-    app.events.publish(BusEvent::Log(log));
-    app.wake.dispatcher.notify_one();
+    app.events.publish(BusEvent::Log(Box::new(log.to_row())));
+    app.workers.wake.dispatcher.notify_one();
     Ok(integration)
 }
 
@@ -733,8 +687,8 @@ async fn save(
         Err(StoreError::Conflict(_)) => return Err(name_conflict(&next.name)),
         Err(other) => return Err(other.into()),
     }
-    app.events.publish(BusEvent::Log(log));
-    app.wake.dispatcher.notify_one();
+    app.events.publish(BusEvent::Log(Box::new(log.to_row())));
+    app.workers.wake.dispatcher.notify_one();
     Ok(next)
 }
 
@@ -762,8 +716,8 @@ pub async fn delete(app: &App, caller: &Caller, id: &str) -> AppResult<Integrati
     if !integration_store::delete(&app.store, &current.id, &journal).await? {
         return Err(AppError::not_found("integration", id));
     }
-    app.events.publish(BusEvent::Log(log));
-    app.wake.dispatcher.notify_one();
+    app.events.publish(BusEvent::Log(Box::new(log.to_row())));
+    app.workers.wake.dispatcher.notify_one();
     Ok(current)
 }
 

@@ -2,10 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::access::Caller;
+use super::integrations::Integration;
 use super::stored_enum;
+use crate::error::{AppError, AppResult};
 use crate::ids::{IdKind, new_id};
-use crate::store::logs::LogRow;
-use crate::store::{StoreResult, decode_json, now};
+use crate::store::logs::{self as log_store, LogQuery, LogRow};
+use crate::store::{Page, PageRequest, Store, StoreResult, decode_json, now};
 
 stored_enum! {
     /// Severity of a log entry, in increasing order.
@@ -80,5 +83,67 @@ impl LogEntry {
             message: row.message,
             at: row.created_at.and_utc(),
         })
+    }
+}
+
+/// Which log entries a caller asked for, within what it may see: the listing's query and
+/// the live subscription's filter in one.
+#[derive(Debug, Clone)]
+pub struct LogSelection(LogQuery);
+
+impl LogSelection {
+    /// What the caller asked for; NOT_FOUND for a project or integration it cannot see.
+    pub async fn visible(
+        store: &Store,
+        caller: &Caller,
+        project_id: Option<&str>,
+        integration_id: Option<&str>,
+        min_level: Option<LogLevel>,
+    ) -> AppResult<Self> {
+        if let Some(id) = project_id {
+            super::projects::get(store, caller, id).await?;
+        }
+        if let Some(id) = integration_id {
+            super::integrations::get(store, caller, id).await?;
+        }
+        Ok(LogSelection(LogQuery {
+            project_ids: match project_id {
+                Some(id) => Some(vec![id.to_owned()]),
+                None => caller.principal.project_restriction(),
+            },
+            integration_id: integration_id.map(str::to_owned),
+            min_rank: min_level.map(LogLevel::rank),
+        }))
+    }
+
+    /// The entries of an integration the caller holds.
+    pub fn of_integration(
+        caller: &Caller,
+        integration: &Integration,
+        min_level: Option<LogLevel>,
+    ) -> AppResult<Self> {
+        if !caller.principal.sees_project(&integration.project_id) {
+            return Err(AppError::not_found("integration", &integration.id));
+        }
+        Ok(LogSelection(LogQuery {
+            project_ids: Some(vec![integration.project_id.clone()]),
+            integration_id: Some(integration.id.clone()),
+            min_rank: min_level.map(LogLevel::rank),
+        }))
+    }
+
+    /// One page of stored entries, oldest first.
+    pub async fn page(&self, store: &Store, request: &PageRequest) -> AppResult<Page<LogEntry>> {
+        Ok(log_store::page(store, &self.0, request)
+            .await?
+            .try_map(LogEntry::from_row)?)
+    }
+
+    /// A freshly written entry, if it belongs to the selection.
+    pub fn live(&self, row: &LogRow) -> Option<LogEntry> {
+        if !self.0.matches(row) {
+            return None;
+        }
+        LogEntry::from_row(row.clone()).ok()
     }
 }

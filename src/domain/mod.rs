@@ -9,46 +9,22 @@ pub mod incoming;
 pub mod integrations;
 pub mod logs;
 pub mod projects;
+pub mod signatures;
 pub mod tokens;
 pub mod validate;
 pub mod webhooks;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+/// Listings page by keyset: what a caller asks for and what it gets.
+pub use crate::store::{Page, PageRequest};
+
 /// Converts a stored UTC timestamp to the API's `DateTime`.
 pub(crate) fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
 }
 
-/// Declares a closed set stored as its SCREAMING_CASE name and exposed as a GraphQL enum.
-macro_rules! stored_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum,
-            strum::EnumString, strum::IntoStaticStr, serde::Serialize, serde::Deserialize,
-        )]
-        #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            /// The stored (and GraphQL) name.
-            pub fn as_str(self) -> &'static str {
-                self.into()
-            }
-
-            /// Decodes a stored value.
-            pub fn from_stored(column: &'static str, value: &str) -> Result<Self, $crate::store::StoreError> {
-                value.parse().map_err(|_| $crate::store::StoreError::Corrupt {
-                    column,
-                    message: format!("unknown value `{value}`"),
-                })
-            }
-        }
-    };
-}
-pub(crate) use stored_enum;
+pub(crate) use crate::store::stored_enum;
 
 stored_enum! {
     /// What kind of tool an integration connects.

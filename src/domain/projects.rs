@@ -102,7 +102,7 @@ pub async fn create(app: &App, caller: &Caller, input: CreateProjectInput) -> Ap
         }
         Err(other) => return Err(other.into()),
     }
-    app.events.publish(BusEvent::Log(log));
+    app.events.publish(BusEvent::Log(Box::new(log.to_row())));
     Ok(row.into())
 }
 
@@ -123,4 +123,14 @@ pub async fn list(store: &Store, caller: &Caller, page: &PageRequest) -> AppResu
     Ok(project_store::page(store, only, page)
         .await?
         .map(Project::from))
+}
+
+/// Projects by ID for a data loader: the related project of a record the caller was
+/// already allowed to see (no scope check of its own).
+pub async fn get_many_unchecked(store: &Store, ids: &[String]) -> AppResult<Vec<Project>> {
+    Ok(project_store::get_many(store, ids)
+        .await?
+        .into_iter()
+        .map(Project::from)
+        .collect())
 }

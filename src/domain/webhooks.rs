@@ -172,7 +172,7 @@ pub(crate) fn new_secret() -> String {
 async fn endpoint_url(app: &App, field: &str, url: &str) -> AppResult<String> {
     let url = validate::base_url(field, url)?;
     let parsed = url::Url::parse(&url).map_err(|e| AppError::invalid(field, e.to_string()))?;
-    crate::outbound::ssrf::check_url(&parsed, &app.ssrf)
+    crate::outbound::ssrf::check_url(&parsed, &app.outbound.ssrf)
         .await
         .map_err(|e| AppError::invalid(field, e.to_string()))?;
     Ok(url)
@@ -323,11 +323,12 @@ pub async fn create(
 fn publish_logs(app: &App, journal: &Journal) {
     for row in &journal.logs {
         if let Ok(entry) = LogEntry::from_row(row.clone()) {
-            app.events.publish(crate::events::BusEvent::Log(entry));
+            app.events
+                .publish(crate::events::BusEvent::Log(Box::new(entry.to_row())));
         }
     }
     if !journal.events.is_empty() {
-        app.wake.dispatcher.notify_one();
+        app.workers.wake.dispatcher.notify_one();
     }
 }
 
@@ -382,7 +383,7 @@ pub async fn update(app: &App, caller: &Caller, input: UpdateWebhookInput) -> Ap
     }
     publish_logs(app, &journal);
     if resumed {
-        app.wake.deliveries.notify_one();
+        app.workers.wake.deliveries.notify_one();
     }
     Ok(Webhook::from_row(&row)?)
 }
@@ -555,7 +556,7 @@ pub async fn send_test_event(
         std::slice::from_ref(&planned),
     )
     .await?;
-    app.wake.deliveries.notify_one();
+    app.workers.wake.deliveries.notify_one();
     Ok(planned.0)
 }
 
@@ -572,7 +573,7 @@ pub async fn redeliver(app: &App, caller: &Caller, delivery_id: &str) -> AppResu
         .ok_or_else(|| AppError::not_found("event", original.event_id.as_str()))?;
     let planned = plan_delivery(&event, &original.webhook_id, std::time::Duration::ZERO);
     webhook_store::insert_deliveries(&app.store, &[], std::slice::from_ref(&planned)).await?;
-    app.wake.deliveries.notify_one();
+    app.workers.wake.deliveries.notify_one();
     Ok(planned.0)
 }
 
@@ -617,7 +618,7 @@ pub async fn replay(app: &App, caller: &Caller, input: ReplayWebhookInput) -> Ap
         .map(|e| plan_delivery(e, &row.id, std::time::Duration::ZERO))
         .collect();
     webhook_store::insert_deliveries(&app.store, &[], &planned).await?;
-    app.wake.deliveries.notify_one();
+    app.workers.wake.deliveries.notify_one();
     Ok(planned.len() as i32)
 }
 
@@ -658,4 +659,95 @@ pub async fn publish_event(
     crate::store::logs::insert_journal(&app.store, &journal).await?;
     publish_logs(app, &journal);
     Ok(event)
+}
+
+/// A delivery, an attempt and an outbox message as stored: plain data the API shows.
+pub use crate::store::events::EventRow as Message;
+pub use crate::store::webhooks::{AttemptRow as Attempt, AttemptTotals, DeliveryRow as Delivery};
+
+fn require_visible(
+    caller: &Caller,
+    project_id: &str,
+    kind: &'static str,
+    id: &str,
+) -> AppResult<()> {
+    if caller.principal.sees_project(project_id) {
+        Ok(())
+    } else {
+        Err(AppError::not_found(kind, id))
+    }
+}
+
+/// Deliveries to an endpoint the caller holds, oldest first.
+pub async fn deliveries(
+    store: &crate::store::Store,
+    caller: &Caller,
+    webhook: &Webhook,
+    status: Option<DeliveryStatus>,
+    request: &PageRequest,
+) -> AppResult<Page<Delivery>> {
+    require_visible(caller, &webhook.project_id, "webhook", &webhook.id)?;
+    Ok(webhook_store::deliveries_page(
+        store,
+        &webhook.id,
+        status.map(DeliveryStatus::as_str),
+        request,
+    )
+    .await?)
+}
+
+/// Attempt totals of an endpoint the caller holds since a time.
+pub async fn attempt_totals(
+    store: &crate::store::Store,
+    caller: &Caller,
+    webhook: &Webhook,
+    since: chrono::NaiveDateTime,
+) -> AppResult<AttemptTotals> {
+    require_visible(caller, &webhook.project_id, "webhook", &webhook.id)?;
+    Ok(webhook_store::attempt_totals(store, &webhook.id, since).await?)
+}
+
+/// A delivery the caller may see; NOT_FOUND otherwise.
+pub async fn get_delivery(
+    store: &crate::store::Store,
+    caller: &Caller,
+    id: &str,
+) -> AppResult<Delivery> {
+    match webhook_store::get_delivery(store, id).await? {
+        Some(row) if caller.principal.sees_project(&row.project_id) => Ok(row),
+        _ => Err(AppError::not_found("delivery", id)),
+    }
+}
+
+/// The attempts of a delivery the caller holds, oldest first.
+pub async fn attempts(
+    store: &crate::store::Store,
+    caller: &Caller,
+    delivery: &Delivery,
+) -> AppResult<Vec<Attempt>> {
+    require_visible(caller, &delivery.project_id, "delivery", &delivery.id)?;
+    Ok(webhook_store::attempts(store, &delivery.id).await?)
+}
+
+/// The endpoint of a delivery the caller holds (null once deleted).
+pub async fn endpoint_of(
+    store: &crate::store::Store,
+    caller: &Caller,
+    delivery: &Delivery,
+) -> AppResult<Option<Webhook>> {
+    require_visible(caller, &delivery.project_id, "delivery", &delivery.id)?;
+    Ok(webhook_store::get(store, &delivery.webhook_id)
+        .await?
+        .map(|row| Webhook::from_row(&row))
+        .transpose()?)
+}
+
+/// The message of a delivery the caller holds.
+pub async fn message_of(
+    store: &crate::store::Store,
+    caller: &Caller,
+    delivery: &Delivery,
+) -> AppResult<Option<Message>> {
+    require_visible(caller, &delivery.project_id, "delivery", &delivery.id)?;
+    Ok(crate::store::events::get(store, &delivery.event_id).await?)
 }

@@ -13,15 +13,18 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-use crate::domain::executions::Execution;
-use crate::domain::logs::LogEntry;
+use crate::store::executions::ExecutionRow;
+use crate::store::logs::LogRow;
 
-/// Something a subscription may want to see.
+/// Something a subscription may want to see: the facts as they were stored (the store's
+/// rows), so the bus depends on nothing above the store. Boxed: rows are large and
+/// events frequent.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum BusEvent {
-    Log(LogEntry),
-    /// An outgoing call finished (boxed: records are large and calls frequent).
-    Execution(Box<Execution>),
+    /// A log entry was written.
+    Log(Box<LogRow>),
+    /// An outgoing call finished.
+    Execution(Box<ExecutionRow>),
     /// An outbox event was dispatched.
     Event(Box<crate::store::events::EventRow>),
     /// A webhook delivery attempt finished.
@@ -34,6 +37,8 @@ pub struct EventBus {
     sender: broadcast::Sender<Arc<BusEvent>>,
     /// Events published here, for the relay to other replicas (PostgreSQL only).
     outgoing: Option<tokio::sync::mpsc::Sender<Arc<BusEvent>>>,
+    /// The relay's end of `outgoing`, until the relay task takes it.
+    relay_queue: Arc<std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<Arc<BusEvent>>>>>,
 }
 
 /// Events waiting for the relay; past this, the live view of other replicas skips some
@@ -47,15 +52,25 @@ impl EventBus {
         EventBus {
             sender,
             outgoing: None,
+            relay_queue: Arc::default(),
         }
     }
 
-    /// A bus that also hands what is published here to a relay (the receiver).
-    pub fn with_relay(capacity: usize) -> (Self, tokio::sync::mpsc::Receiver<Arc<BusEvent>>) {
+    /// A bus that also hands what is published here to a relay ([`Self::take_relay_queue`]).
+    pub fn with_relay(capacity: usize) -> Self {
         let (outgoing, receiver) = tokio::sync::mpsc::channel(RELAY_QUEUE);
         let mut bus = Self::new(capacity);
         bus.outgoing = Some(outgoing);
-        (bus, receiver)
+        bus.relay_queue = Arc::new(std::sync::Mutex::new(Some(receiver)));
+        bus
+    }
+
+    /// The relay's queue of locally published events (once; `None` without a relay).
+    pub fn take_relay_queue(&self) -> Option<tokio::sync::mpsc::Receiver<Arc<BusEvent>>> {
+        self.relay_queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     /// Delivers an event to every current subscriber (none is fine), and to the relay.

@@ -12,9 +12,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::BusEvent;
-use crate::app::App;
-use crate::store::jobs as job_store;
+use super::{BusEvent, EventBus};
+use crate::store::{Store, pg};
 
 /// The notification channel of relayed events.
 pub const CHANNEL: &str = "patchbay_bus";
@@ -33,7 +32,8 @@ struct Envelope<T> {
 
 /// Sends locally published events to the other replicas until `stop`.
 pub async fn forward(
-    app: Arc<App>,
+    store: Store,
+    origin: String,
     mut outgoing: mpsc::Receiver<Arc<BusEvent>>,
     stop: CancellationToken,
 ) {
@@ -55,7 +55,7 @@ pub async fn forward(
         }
         if checked.is_none_or(|at| at.elapsed() >= PEER_CHECK) {
             // Our own listener is one of them.
-            peers = job_store::listeners(&app.store, CHANNEL)
+            peers = pg::listeners(&store, CHANNEL)
                 .await
                 .map_or(true, |count| count > 1);
             checked = Some(std::time::Instant::now());
@@ -63,8 +63,8 @@ pub async fn forward(
         if !peers {
             continue;
         }
-        for payload in payloads(&app.worker_id, &batch) {
-            if let Err(err) = job_store::notify(&app.store, CHANNEL, &payload).await {
+        for payload in payloads(&origin, &batch) {
+            if let Err(err) = pg::notify(&store, CHANNEL, &payload).await {
                 tracing::debug!(error = %err, "relaying live events failed");
             }
         }
@@ -103,11 +103,11 @@ fn payloads(origin: &str, events: &[Arc<BusEvent>]) -> Vec<String> {
 }
 
 /// Publishes events another replica relayed (ignoring this replica's own).
-pub fn receive(app: &App, payload: &str) {
+pub fn receive(bus: &EventBus, origin: &str, payload: &str) {
     match serde_json::from_str::<Envelope<BusEvent>>(payload) {
-        Ok(envelope) if envelope.origin != app.worker_id => {
+        Ok(envelope) if envelope.origin != origin => {
             for event in envelope.events {
-                app.events.publish_remote(event);
+                bus.publish_remote(event);
             }
         }
         Ok(_) => {}
@@ -118,16 +118,19 @@ pub fn receive(app: &App, payload: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::logs::{LogEntry, LogLevel};
+    use crate::store::logs::LogRow;
 
     fn log(size: usize) -> Arc<BusEvent> {
-        Arc::new(BusEvent::Log(LogEntry::new(
-            "prj_a",
-            None,
-            LogLevel::Info,
-            "x".repeat(size),
-            serde_json::json!({}),
-        )))
+        Arc::new(BusEvent::Log(Box::new(LogRow {
+            id: crate::ids::new_id(crate::ids::IdKind::Log),
+            project_id: "prj_a".into(),
+            integration_id: None,
+            level: "INFO".into(),
+            level_rank: 1,
+            message: "x".repeat(size),
+            metadata: "{}".into(),
+            created_at: crate::store::now(),
+        })))
     }
 
     #[test]

@@ -4,9 +4,9 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, OutputType, SimpleObject};
 
 use crate::domain::validate;
+use crate::domain::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::ids::IdKind;
-use crate::store::{Page, PageRequest};
 
 /// Default page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE: i32 = 50;

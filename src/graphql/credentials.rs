@@ -4,14 +4,11 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::errors::ApiResult;
 use super::integrations::{Integration, IntegrationPayload};
 use super::{app, caller};
 use crate::domain::AuthKind;
-use crate::domain::access::Role;
 use crate::domain::credentials::{self as domain, SetCredentialsInput};
-use crate::error::{ApiResult, AppError};
-use crate::store::vault::{self as vault_store, KeyRotationRow};
-use crate::vault::rotation;
 
 /// Which credentials an integration has: kinds and field names, never values.
 #[derive(SimpleObject)]
@@ -51,7 +48,7 @@ pub enum KeyRotationState {
 }
 
 /// Progress of re-wrapping every data key under a new key-encryption key.
-pub struct KeyRotation(KeyRotationRow);
+pub struct KeyRotation(domain::KeyRotation);
 
 #[Object]
 impl KeyRotation {
@@ -86,22 +83,6 @@ impl KeyRotation {
 }
 
 /// Loads credentials info by integration id in one query per batch (list pages).
-pub struct CredentialsLoader(pub crate::store::Store);
-
-impl async_graphql::dataloader::Loader<String> for CredentialsLoader {
-    type Value = domain::CredentialsInfo;
-    type Error = async_graphql::Error;
-
-    async fn load(
-        &self,
-        keys: &[String],
-    ) -> Result<std::collections::HashMap<String, Self::Value>, Self::Error> {
-        let found = domain::info_many(&self.0, keys)
-            .await
-            .map_err(AppError::into_graphql)?;
-        Ok(found.into_iter().collect())
-    }
-}
 
 #[derive(Default)]
 pub struct CredentialQuery;
@@ -110,8 +91,7 @@ pub struct CredentialQuery;
 impl CredentialQuery {
     /// Progress of a key rotation (ADMIN).
     async fn key_rotation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<KeyRotation>> {
-        caller(ctx)?.principal.require(Role::Admin)?;
-        let row = vault_store::get_rotation(&app(ctx).store, &id).await?;
+        let row = domain::key_rotation(&app(ctx).store, caller(ctx)?, &id).await?;
         Ok(row.map(KeyRotation))
     }
 }
@@ -137,19 +117,7 @@ impl CredentialMutation {
     /// (ADMIN, not project-scoped). Returns the rotation; follow it with `keyRotation`.
     /// A rotation already running is resumed instead of starting another.
     async fn rotate_encryption_key(&self, ctx: &Context<'_>) -> ApiResult<KeyRotation> {
-        let caller = caller(ctx)?;
-        caller.principal.require(Role::Admin)?;
-        caller.principal.require_unscoped()?;
-        let app = app(ctx).clone();
-        let started = rotation::start(&app.store, &app.vault)
-            .await
-            .map_err(AppError::internal)?;
-        let rotation_id = started.id.clone();
-        tokio::spawn(async move {
-            if let Err(err) = rotation::run(&app.store, &app.vault, &rotation_id, |_, _| {}).await {
-                tracing::error!(error = %err, "key rotation failed; it resumes at the next start");
-            }
-        });
+        let started = domain::rotate_encryption_key(app(ctx), caller(ctx)?).await?;
         Ok(KeyRotation(started))
     }
 }

@@ -9,22 +9,19 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::connection::{IdConnection, PageArgs, connection};
+use super::errors::{ApiError, ApiResult};
 use super::integrations::Integration;
-use super::logs::IntegrationLoader;
+use super::loaders::IntegrationLoader;
 use super::{app, caller};
-use crate::domain::access::Caller;
 use crate::domain::call_options::HttpMethod;
 use crate::domain::executions::{
-    self as domain, BatchExecuteInput, ExecuteRequestInput, Operation,
+    self as domain, BatchExecuteInput, CallOutcome, ExecuteRequestInput, ExecutionSelection,
+    Operation, UpstreamResponse,
 };
-use crate::domain::integrations as integration_domain;
-use crate::domain::projects as project_domain;
-use crate::error::{ApiError, ApiResult, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::events::BusEvent;
 use crate::ids::IdKind;
 use crate::outbound::classify::{CallError, ErrorClass, RecoveryAction};
-use crate::outbound::engine::{CallOutcome, UpstreamResponse};
-use crate::store::executions::{self as execution_store, ExecutionQuery};
 
 /// One recorded outgoing call (its retries included).
 pub struct Execution(pub domain::Execution);
@@ -355,31 +352,22 @@ impl ExecutionMutation {
     }
 }
 
-/// An integration's execution records, oldest first.
+/// Execution records of a selection, oldest first.
 pub(crate) async fn execution_connection(
     ctx: &Context<'_>,
-    query: &ExecutionQuery,
+    selection: &ExecutionSelection,
     args: PageArgs,
 ) -> ApiResult<IdConnection<Execution>> {
     let request = args.request(ctx, IdKind::Execution)?;
-    let page = execution_store::page(&app(ctx).store, query, &request)
-        .await
-        .map_err(AppError::from)?;
-    let page = page
-        .try_map(domain::Execution::from_row)
-        .map_err(AppError::from)?;
+    let page = selection.page(&app(ctx).store, &request).await?;
     Ok(connection(page, &request, |e| e.id.clone(), Execution))
 }
 
 /// Loads an execution record the caller may see.
 pub(crate) async fn get(ctx: &Context<'_>, id: &str) -> AppResult<Execution> {
-    let caller = caller(ctx)?;
-    if let Some(row) = execution_store::get(&app(ctx).store, id).await?
-        && caller.principal.sees_project(&row.project_id)
-    {
-        return Ok(Execution(domain::Execution::from_row(row)?));
-    }
-    Err(AppError::not_found("execution", id))
+    Ok(Execution(
+        domain::get(&app(ctx).store, caller(ctx)?, id).await?,
+    ))
 }
 
 #[derive(Default)]
@@ -396,32 +384,18 @@ impl ExecutionSubscription {
         integration_id: Option<ID>,
     ) -> Result<impl Stream<Item = async_graphql::Result<Execution>> + use<>, ApiError> {
         let app = app(ctx).clone();
-        let caller: &Caller = caller(ctx)?;
-        if let Some(id) = &project_id {
-            project_domain::get(&app.store, caller, id).await?;
-        }
-        if let Some(id) = &integration_id {
-            integration_domain::get(&app.store, caller, id).await?;
-        }
-        let projects = match &project_id {
-            Some(id) => Some(vec![id.to_string()]),
-            None => caller.principal.project_restriction(),
-        };
-        let integration_id = integration_id.map(|id| id.to_string());
+        let selection = ExecutionSelection::visible(
+            &app.store,
+            caller(ctx)?,
+            project_id.as_ref().map(|id| id.as_str()),
+            integration_id.as_ref().map(|id| id.as_str()),
+        )
+        .await?;
         let receiver = app.events.subscribe();
         Ok(BroadcastStream::new(receiver).filter_map(move |event| {
             let item = match event {
                 Ok(event) => match &*event {
-                    BusEvent::Execution(execution)
-                        if projects
-                            .as_ref()
-                            .is_none_or(|ids| ids.contains(&execution.project_id))
-                            && integration_id
-                                .as_ref()
-                                .is_none_or(|id| *id == execution.integration_id) =>
-                    {
-                        Some(Ok(Execution((**execution).clone())))
-                    }
+                    BusEvent::Execution(row) => selection.live(row).map(|e| Ok(Execution(e))),
                     _ => None,
                 },
                 Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(super::lagged(missed))),

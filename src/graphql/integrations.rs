@@ -5,21 +5,22 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::connection::{IdConnection, PageArgs, connection};
+use super::errors::ApiResult;
+use super::loaders::ProjectLoader;
 use super::logs::{LogEntry, log_connection};
-use super::projects::{Project, ProjectLoader};
+use super::projects::Project;
 use super::{app, caller};
 use crate::domain::call_options::{ConnectionCheck, ErrorRule, Transforms};
-use crate::domain::executions::{Metrics, TimeWindow};
+use crate::domain::executions::{ExecutionSelection, Metrics, TimeWindow};
 use crate::domain::integrations::{
     self as domain, CachePolicy, CreateIntegrationInput, IntegrationFilter, RateLimit, RetryPolicy,
     UpdateIntegrationInput,
 };
-use crate::domain::logs::LogLevel;
+use crate::domain::logs::{LogLevel, LogSelection};
 use crate::domain::{AuthKind, Category, IntegrationStatus, Protocol};
-use crate::error::{ApiResult, AppError};
+use crate::error::AppError;
 use crate::ids::IdKind;
 use crate::outbound::guard::CircuitState;
-use crate::store::logs::LogQuery;
 
 /// A registered outside tool: where it is, how to call it, and what happened to it.
 pub struct Integration(pub domain::Integration);
@@ -82,7 +83,7 @@ impl Integration {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<super::credentials::CredentialsInfo>> {
-        let loader = ctx.data_unchecked::<DataLoader<super::credentials::CredentialsLoader>>();
+        let loader = ctx.data_unchecked::<DataLoader<super::loaders::CredentialsLoader>>();
         Ok(loader.load_one(self.0.id.clone()).await?.map(Into::into))
     }
     /// Total time limit of one call, in milliseconds.
@@ -98,7 +99,6 @@ impl Integration {
     async fn cache(&self) -> &CachePolicy {
         &self.0.cache
     }
-    /// Name of the token that created it.
     /// JMESPath transforms of JSON request and response bodies.
     async fn transforms(&self) -> &Transforms {
         &self.0.call_options.transforms
@@ -116,12 +116,7 @@ impl Integration {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<crate::domain::incoming::IncomingWebhook>> {
-        let row = crate::store::webhooks::incoming_secret(&app(ctx).store, &self.0.id)
-            .await
-            .map_err(AppError::from)?;
-        Ok(row
-            .map(|r| crate::domain::incoming::IncomingWebhook::from_row(&r))
-            .transpose()?)
+        Ok(crate::domain::incoming::get(&app(ctx).store, caller(ctx)?, &self.0).await?)
     }
     /// Whether `executeRequest` may call absolute URLs.
     async fn allow_absolute_urls(&self) -> bool {
@@ -134,10 +129,10 @@ impl Integration {
     /// Call metrics over a window (default: the last day).
     async fn metrics(&self, ctx: &Context<'_>, window: Option<TimeWindow>) -> ApiResult<Metrics> {
         let window = window.unwrap_or_default();
-        let totals = crate::store::executions::totals(&app(ctx).store, &self.0.id, window.since())
-            .await
-            .map_err(AppError::from)?;
-        Ok(Metrics::from_totals(window, totals))
+        Ok(
+            crate::domain::executions::metrics(&app(ctx).store, caller(ctx)?, &self.0, window)
+                .await?,
+        )
     }
     /// Recorded calls, oldest first; `success` filters by outcome.
     #[graphql(complexity = "first.unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
@@ -148,13 +143,11 @@ impl Integration {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<IdConnection<super::executions::Execution>> {
-        let query = crate::store::executions::ExecutionQuery {
-            integration_id: Some(self.0.id.clone()),
-            project_ids: None,
-            success,
-        };
-        super::executions::execution_connection(ctx, &query, PageArgs::forward(first, after)).await
+        let selection = ExecutionSelection::of_integration(caller(ctx)?, &self.0, success)?;
+        super::executions::execution_connection(ctx, &selection, PageArgs::forward(first, after))
+            .await
     }
+    /// Name of the token that created it.
     async fn created_by(&self) -> &str {
         &self.0.created_by
     }
@@ -178,12 +171,8 @@ impl Integration {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<IdConnection<LogEntry>> {
-        let query = LogQuery {
-            project_ids: Some(vec![self.0.project_id.clone()]),
-            integration_id: Some(self.0.id.clone()),
-            min_rank: min_level.map(LogLevel::rank),
-        };
-        log_connection(ctx, &query, PageArgs::forward(first, after)).await
+        let selection = LogSelection::of_integration(caller(ctx)?, &self.0, min_level)?;
+        log_connection(ctx, &selection, PageArgs::forward(first, after)).await
     }
 }
 

@@ -5,8 +5,10 @@
 
 mod connection;
 mod credentials;
+pub mod errors;
 mod executions;
 mod integrations;
+mod loaders;
 mod logs;
 mod node;
 mod projects;
@@ -84,15 +86,15 @@ fn build_with(app: Arc<App>, websocket: bool) -> PatchbaySchema {
         .limit_recursive_depth(64)
         .limit_directives(20)
         .data(DataLoader::new(
-            projects::ProjectLoader(app.store.clone()),
+            loaders::ProjectLoader(app.clone()),
             tokio::spawn,
         ))
         .data(DataLoader::new(
-            logs::IntegrationLoader(app.store.clone()),
+            loaders::IntegrationLoader(app.clone()),
             tokio::spawn,
         ))
         .data(DataLoader::new(
-            credentials::CredentialsLoader(app.store.clone()),
+            loaders::CredentialsLoader(app.clone()),
             tokio::spawn,
         ));
     if !config.introspection {
@@ -125,4 +127,92 @@ pub(crate) fn lagged(missed: u64) -> async_graphql::Error {
         "this subscriber fell behind; {missed} events were skipped"
     ))
     .extend_with(|_, e| e.set("code", "LAGGED"))
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::Positioned;
+    use async_graphql::parser::types::{
+        FieldDefinition, InputValueDefinition, TypeKind, TypeSystemDefinition,
+    };
+
+    /// The first sentence of a description (up to the first `. ` or line end).
+    fn first_sentence(text: &str) -> &str {
+        let line = text.lines().next().unwrap_or_default().trim();
+        line.split_once(". ").map_or(line, |(first, _)| first)
+    }
+
+    /// Field names with their descriptions.
+    fn described<T: Named>(fields: &[Positioned<T>]) -> Vec<(String, Option<String>)> {
+        fields
+            .iter()
+            .map(|f| (f.node.name().to_owned(), f.node.description()))
+            .collect()
+    }
+
+    trait Named {
+        fn name(&self) -> &str;
+        fn description(&self) -> Option<String>;
+    }
+
+    impl Named for FieldDefinition {
+        fn name(&self) -> &str {
+            &self.name.node
+        }
+        fn description(&self) -> Option<String> {
+            self.description.as_ref().map(|d| d.node.clone())
+        }
+    }
+
+    impl Named for InputValueDefinition {
+        fn name(&self) -> &str {
+            &self.name.node
+        }
+        fn description(&self) -> Option<String> {
+            self.description.as_ref().map(|d| d.node.clone())
+        }
+    }
+
+    /// A doc comment left above the wrong field shows up as a description whose first
+    /// sentence is another field's: no two fields of a type may share one.
+    #[test]
+    fn no_two_fields_of_a_type_share_a_first_sentence() {
+        let document = async_graphql::parser::parse_schema(super::sdl()).unwrap();
+        let mut problems = Vec::new();
+        for definition in &document.definitions {
+            let TypeSystemDefinition::Type(ty) = definition else {
+                continue;
+            };
+            let ty = &ty.node;
+            let fields: Vec<(String, Option<String>)> = match &ty.kind {
+                TypeKind::Object(o) => described(&o.fields),
+                TypeKind::Interface(i) => described(&i.fields),
+                TypeKind::InputObject(i) => described(&i.fields),
+                _ => continue,
+            };
+            let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+            for (name, description) in &fields {
+                let Some(description) = description else {
+                    continue;
+                };
+                let sentence = first_sentence(description);
+                if let Some(other) = seen.insert(sentence, name) {
+                    problems.push(format!(
+                        "{}.{name} and {}.{other} both start with \"{sentence}\"",
+                        ty.name.node, ty.name.node
+                    ));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn first_sentences_are_cut_at_the_first_full_stop() {
+        assert_eq!(
+            first_sentence("The project's integrations.\nMore."),
+            "The project's integrations."
+        );
+        assert_eq!(first_sentence("One. Two."), "One");
+    }
 }

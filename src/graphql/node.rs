@@ -2,13 +2,14 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use super::errors::ApiResult;
 use super::executions::Execution;
 use super::integrations::Integration;
 use super::projects::Project;
 use super::viewer::ApiToken;
 use super::{app, caller};
 use crate::domain::{integrations, projects, tokens};
-use crate::error::{ApiResult, AppError};
+use crate::error::AppError;
 use crate::ids::IdKind;
 
 /// An object with a global ID.

@@ -1,19 +1,15 @@
 //! Projects in the API.
 
-use std::collections::HashMap;
-
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::connection::{IdConnection, PageArgs, connection};
+use super::errors::ApiResult;
 use super::integrations::Integration;
 use super::{app, caller};
 use crate::domain::integrations::{self as integration_domain, IntegrationFilter};
 use crate::domain::projects::{self as domain, CreateProjectInput};
-use crate::error::{ApiResult, AppError};
 use crate::ids::IdKind;
-use crate::store::{Store, projects as project_store};
 
 /// A project: integrations, webhooks and access are grouped by project.
 pub struct Project(pub domain::Project);
@@ -40,7 +36,6 @@ impl Project {
         self.0.updated_at
     }
 
-    /// The project's integrations.
     /// The project's webhook endpoints, oldest first.
     #[graphql(complexity = "first.unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
     async fn webhooks(
@@ -52,6 +47,7 @@ impl Project {
         super::webhooks::webhook_connection(ctx, Some(&self.0.id), first, after).await
     }
 
+    /// The project's integrations.
     #[graphql(
         complexity = "first.or(last).unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1"
     )]
@@ -84,22 +80,6 @@ impl Project {
 }
 
 /// Loads projects by ID in one query per batch (no N+1 in integration lists).
-pub struct ProjectLoader(pub Store);
-
-impl Loader<String> for ProjectLoader {
-    type Value = domain::Project;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = project_store::get_many(&self.0, keys)
-            .await
-            .map_err(AppError::from)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (row.id.clone(), domain::Project::from(row)))
-            .collect())
-    }
-}
 
 #[derive(Default)]
 pub struct ProjectQuery;

@@ -169,9 +169,10 @@ mod tests {
     #[test]
     fn internal_errors_get_the_request_id() {
         let mut errors = vec![
-            crate::error::AppError::internal(anyhow::anyhow!("x"))
-                .into_graphql()
-                .into_server_error(Default::default()),
+            crate::graphql::errors::to_graphql(crate::error::AppError::internal(anyhow::anyhow!(
+                "x"
+            )))
+            .into_server_error(Default::default()),
         ];
         add_request_id(&mut errors, "req-1");
         assert_eq!(

@@ -3,11 +3,11 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::errors::ApiResult;
 use super::projects::Project;
 use super::{app, caller};
 use crate::domain::access::Role;
 use crate::domain::{projects, tokens};
-use crate::error::ApiResult;
 
 /// The caller's identity.
 pub struct Viewer;

@@ -8,7 +8,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::connection::{IdConnection, PageArgs, connection};
-use super::projects::{Project, ProjectLoader};
+use super::errors::{ApiError, ApiResult};
+use super::loaders::ProjectLoader;
+use super::projects::Project;
 use super::{app, caller};
 use crate::domain::executions::TimeWindow;
 use crate::domain::incoming::{self, IncomingWebhook, SetIncomingWebhookInput};
@@ -16,11 +18,9 @@ use crate::domain::webhooks::{
     self as domain, CreateWebhookInput, DeliveryStatus, PublishEventInput, ReplayWebhookInput,
     UpdateWebhookInput, WebhookFilter, WebhookStatus,
 };
-use crate::error::{ApiError, ApiResult, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::events::{BusEvent, catalog};
 use crate::ids::IdKind;
-use crate::store::events::EventRow;
-use crate::store::webhooks::{self as webhook_store, AttemptRow, DeliveryRow};
 
 /// A webhook endpoint.
 pub struct Webhook(pub domain::Webhook);
@@ -99,14 +99,8 @@ impl Webhook {
         after: Option<String>,
     ) -> ApiResult<IdConnection<Delivery>> {
         let request = PageArgs::forward(first, after).request(ctx, IdKind::Delivery)?;
-        let page = webhook_store::deliveries_page(
-            &app(ctx).store,
-            &self.0.id,
-            status.map(DeliveryStatus::as_str),
-            &request,
-        )
-        .await
-        .map_err(AppError::from)?;
+        let page =
+            domain::deliveries(&app(ctx).store, caller(ctx)?, &self.0, status, &request).await?;
         Ok(connection(page, &request, |d| d.id.clone(), Delivery))
     }
     /// Delivery attempts over a window (default: the last day).
@@ -116,9 +110,8 @@ impl Webhook {
         window: Option<TimeWindow>,
     ) -> ApiResult<WebhookStats> {
         let window = window.unwrap_or_default();
-        let totals = webhook_store::attempt_totals(&app(ctx).store, &self.0.id, window.since())
-            .await
-            .map_err(AppError::from)?;
+        let totals =
+            domain::attempt_totals(&app(ctx).store, caller(ctx)?, &self.0, window.since()).await?;
         Ok(WebhookStats {
             window,
             attempts: totals.attempts,
@@ -144,7 +137,7 @@ pub struct WebhookStats {
 }
 
 /// One event to one endpoint, with its attempts.
-pub struct Delivery(pub DeliveryRow);
+pub struct Delivery(pub domain::Delivery);
 
 #[Object]
 impl Delivery {
@@ -179,9 +172,8 @@ impl Delivery {
         self.0.attempt_count
     }
     async fn attempts(&self, ctx: &Context<'_>) -> ApiResult<Vec<DeliveryAttempt>> {
-        Ok(webhook_store::attempts(&app(ctx).store, &self.0.id)
-            .await
-            .map_err(AppError::from)?
+        Ok(domain::attempts(&app(ctx).store, caller(ctx)?, &self.0)
+            .await?
             .into_iter()
             .map(DeliveryAttempt)
             .collect())
@@ -200,26 +192,20 @@ impl Delivery {
 
 impl Delivery {
     async fn load_webhook(&self, ctx: &Context<'_>) -> ApiResult<Option<Webhook>> {
-        let row = webhook_store::get(&app(ctx).store, &self.0.webhook_id)
-            .await
-            .map_err(AppError::from)?;
-        Ok(row
-            .map(|r| domain::Webhook::from_row(&r))
-            .transpose()
-            .map_err(AppError::from)?
+        Ok(domain::endpoint_of(&app(ctx).store, caller(ctx)?, &self.0)
+            .await?
             .map(Webhook))
     }
 
     async fn load_event(&self, ctx: &Context<'_>) -> ApiResult<Option<Event>> {
-        Ok(crate::store::events::get(&app(ctx).store, &self.0.event_id)
-            .await
-            .map_err(AppError::from)?
+        Ok(domain::message_of(&app(ctx).store, caller(ctx)?, &self.0)
+            .await?
             .map(Event))
     }
 }
 
 /// One try at delivering.
-pub struct DeliveryAttempt(pub AttemptRow);
+pub struct DeliveryAttempt(pub domain::Attempt);
 
 #[Object]
 impl DeliveryAttempt {
@@ -252,7 +238,7 @@ impl DeliveryAttempt {
 }
 
 /// A stored event (a message of the outbox).
-pub struct Event(pub EventRow);
+pub struct Event(pub domain::Message);
 
 #[Object]
 impl Event {
@@ -339,11 +325,9 @@ pub(crate) async fn get(ctx: &Context<'_>, id: &str) -> AppResult<Webhook> {
 
 /// The caller's visible delivery.
 pub(crate) async fn get_delivery(ctx: &Context<'_>, id: &str) -> AppResult<Delivery> {
-    let caller = caller(ctx)?;
-    match webhook_store::get_delivery(&app(ctx).store, id).await? {
-        Some(row) if caller.principal.sees_project(&row.project_id) => Ok(Delivery(row)),
-        _ => Err(AppError::not_found("delivery", id)),
-    }
+    Ok(Delivery(
+        domain::get_delivery(&app(ctx).store, caller(ctx)?, id).await?,
+    ))
 }
 
 #[derive(Default)]

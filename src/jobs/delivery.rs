@@ -8,15 +8,13 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use hmac::{Hmac, Mac};
 use rand::Rng;
-use sha2::Sha256;
 
 use crate::app::App;
 use crate::domain::logs::{LogEntry, LogLevel};
+use crate::domain::signatures;
 use crate::domain::webhooks::{DeliveryStatus, WebhookStatus};
 use crate::events::{BusEvent, outbox};
 use crate::ids::{IdKind, new_id};
@@ -91,20 +89,6 @@ impl EndpointLimits {
     }
 }
 
-/// Signs `id.timestamp.body` with a `whsec_` secret: `v1,<base64 HMAC-SHA256>`.
-pub fn sign(secret: &str, message_id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
-        .ok()?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
-    mac.update(format!("{message_id}.{timestamp}.").as_bytes());
-    mac.update(body);
-    Some(format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-    ))
-}
-
 /// Runs one claimed delivery job. Failures of patchbay itself (store down) leave the job
 /// leased; it runs again when the lease expires.
 pub async fn run(app: &App, job: JobRow) {
@@ -140,7 +124,7 @@ async fn attempt(app: &App, job: &JobRow) -> anyhow::Result<()> {
         }
         WebhookStatus::Active => {}
     }
-    let limits = &app.endpoint_limits;
+    let limits = &app.workers.endpoint_limits;
     let Some(_slot) = limits.slot(&webhook.id) else {
         // The endpoint has its share in flight (claimed in a race with `busy`); others go
         // on meanwhile.
@@ -185,7 +169,7 @@ async fn send(app: &App, webhook: &WebhookRow, event: &EventRow) -> Answer {
         Ok(url) => url,
         Err(e) => return failed(format!("invalid URL: {e}")),
     };
-    if let Err(refused) = crate::outbound::ssrf::check_literal(&url, &app.ssrf) {
+    if let Err(refused) = crate::outbound::ssrf::check_literal(&url, &app.outbound.ssrf) {
         return failed(refused.to_string());
     }
     let timestamp = chrono::Utc::now().timestamp();
@@ -205,11 +189,12 @@ async fn send(app: &App, webhook: &WebhookRow, event: &EventRow) -> Answer {
             return failed("the endpoint's secret cannot be opened".to_owned());
         };
         let secret = String::from_utf8_lossy(&secret).into_owned();
-        if let Some(signature) = sign(&secret, &event.id, timestamp, body) {
+        if let Some(signature) = signatures::sign(&secret, &event.id, timestamp, body) {
             signatures.push(signature);
         }
     }
     let mut request = app
+        .outbound
         .http
         .post(url)
         .timeout(app.config.webhooks.timeout)
@@ -313,7 +298,7 @@ async fn finish(
     app.events
         .publish(BusEvent::DeliveryAttempt(Box::new(attempt)));
     if next.is_some() {
-        app.wake.deliveries.notify_one();
+        app.workers.wake.deliveries.notify_one();
     }
     let failing_too_long = after
         .failing_since
@@ -375,8 +360,8 @@ async fn disable(app: &App, webhook: &WebhookRow, reason: &str) -> anyhow::Resul
         ],
     };
     if webhook_store::disable(&app.store, &webhook.id, reason, &journal).await? {
-        app.events.publish(BusEvent::Log(log));
-        app.wake.dispatcher.notify_one();
+        app.events.publish(BusEvent::Log(Box::new(log.to_row())));
+        app.workers.wake.dispatcher.notify_one();
     }
     Ok(())
 }
@@ -388,22 +373,6 @@ fn json_webhook(webhook: &WebhookRow) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signatures_verify_with_the_reference_library() {
-        let secret = &crate::domain::webhooks::new_secret();
-        let body = br#"{"type":"integration.created"}"#;
-        let timestamp = chrono::Utc::now().timestamp();
-        let signature = sign(secret, "msg_1", timestamp, body).unwrap();
-        let mut headers = http::HeaderMap::new();
-        headers.insert("webhook-id", "msg_1".parse().unwrap());
-        headers.insert("webhook-timestamp", timestamp.to_string().parse().unwrap());
-        headers.insert("webhook-signature", signature.parse().unwrap());
-        standardwebhooks::Webhook::new(secret)
-            .unwrap()
-            .verify(body, &headers)
-            .unwrap();
-    }
 
     #[test]
     fn jitter_stays_within_twenty_percent() {

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::App;
 use crate::domain::webhooks::{DELIVER_JOB, first_delay, plan_events};
 use crate::events::BusEvent;
-use crate::store::{jobs as job_store, now};
+use crate::store::{jobs as job_store, now, pg, webhooks as webhook_store};
 
 const POLL: Duration = Duration::from_millis(500);
 const DISPATCH_BATCH: i64 = 500;
@@ -29,15 +29,15 @@ pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
         let stop = shutdown.clone();
         let store = app.store.clone();
         tokio::spawn(async move {
-            let channels = [job_store::DELIVERIES_CHANNEL, crate::events::relay::CHANNEL];
-            job_store::listen(
+            let channels = [pg::DELIVERIES_CHANNEL, crate::events::relay::CHANNEL];
+            pg::listen(
                 store,
                 &channels,
                 |channel, payload| {
-                    if channel == job_store::DELIVERIES_CHANNEL {
-                        app.wake.deliveries.notify_one();
+                    if channel == pg::DELIVERIES_CHANNEL {
+                        app.workers.wake.deliveries.notify_one();
                     } else {
-                        crate::events::relay::receive(&app, payload);
+                        crate::events::relay::receive(&app.events, &app.workers.worker_id, payload);
                     }
                 },
                 stop,
@@ -50,9 +50,12 @@ pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
         tokio::spawn(delivery_worker(app.clone(), shutdown.clone())),
         listener,
     ];
-    if let Some(outgoing) = app.take_relay_queue() {
+    if let Some(outgoing) = app.events.take_relay_queue() {
         tasks.push(tokio::spawn(crate::events::relay::forward(
-            app, outgoing, shutdown,
+            app.store.clone(),
+            app.workers.worker_id.clone(),
+            outgoing,
+            shutdown,
         )));
     }
     tasks
@@ -62,15 +65,13 @@ async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
     let plan = plan_events(first_delay(&app));
     loop {
         loop {
-            match job_store::dispatch_events(&app.store, DISPATCH_BATCH, &plan).await {
+            match webhook_store::dispatch_events(&app.store, DISPATCH_BATCH, &plan).await {
                 Ok((events, planned)) => {
                     let done = (events.len() as i64) < DISPATCH_BATCH;
                     if planned > 0 {
-                        app.wake.deliveries.notify_one();
+                        app.workers.wake.deliveries.notify_one();
                         // Other replicas' workers share the jobs.
-                        if let Err(err) =
-                            job_store::notify(&app.store, job_store::DELIVERIES_CHANNEL, "").await
-                        {
+                        if let Err(err) = pg::notify(&app.store, pg::DELIVERIES_CHANNEL, "").await {
                             tracing::debug!(error = %err, "NOTIFY failed; replicas will poll");
                         }
                     }
@@ -89,7 +90,7 @@ async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
         }
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = app.wake.dispatcher.notified() => {}
+            () = app.workers.wake.dispatcher.notified() => {}
             () = tokio::time::sleep(POLL) => {}
         }
     }
@@ -111,10 +112,10 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
             let claimed = match job_store::claim(
                 &app.store,
                 DELIVER_JOB,
-                &app.worker_id,
+                &app.workers.worker_id,
                 lease_until,
                 free,
-                &|key| app.endpoint_limits.room(key),
+                &|key| app.workers.endpoint_limits.room(key),
             )
             .await
             {
@@ -134,7 +135,7 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                     delivery::run(&app, job).await;
                     drop(permit);
                     // A slot (global or the endpoint's) is free: claim again now.
-                    app.wake.deliveries.notify_one();
+                    app.workers.wake.deliveries.notify_one();
                 });
             }
             if count < free {
@@ -147,7 +148,7 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                 while in_flight.join_next().await.is_some() {}
                 return;
             }
-            () = app.wake.deliveries.notified() => {}
+            () = app.workers.wake.deliveries.notified() => {}
             () = tokio::time::sleep(POLL) => {}
         }
     }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::domain::stored_enum;
+use crate::store::stored_enum;
 
 stored_enum! {
     /// The kind of failure of an outgoing call.

@@ -13,8 +13,8 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::classify::{CallError, ErrorClass, parse_retry_after};
+use super::policy::RateLimit;
 use crate::config::OutboundConfig;
-use crate::domain::integrations::RateLimit;
 
 /// The longest hold an upstream's headers can impose.
 const MAX_HOLD: Duration = Duration::from_secs(3600);

@@ -1,29 +1,79 @@
 //! Request and response transforms (JMESPath: select, reshape and rename fields) and the
 //! error-mapping rules that turn an upstream answer into a failure class, such as
-//! Slack's `200 {"ok": false}`.
+//! Slack's `200 {"ok": false}`. Plain data and pure functions: the domain validates and
+//! stores them, and decides what an answer means with them.
 
+use async_graphql::{InputObject, SimpleObject};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::call_options::ErrorRule;
+use super::classify::ErrorClass;
+
+/// JMESPath expressions applied to JSON bodies.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, SimpleObject, InputObject,
+)]
+#[graphql(input_name = "TransformsInput")]
+#[serde(rename_all = "camelCase", default)]
+pub struct Transforms {
+    /// Reshapes a JSON request body before it is sent, e.g. `{fields: {summary: title}}`.
+    pub request: Option<String>,
+    /// Reshapes a successful JSON response, e.g. `issues[].{id: key, title: fields.summary}`.
+    pub response: Option<String>,
+}
+
+/// Turns an upstream answer into a failure of a chosen class. Every condition set must
+/// hold; the first matching rule wins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SimpleObject, InputObject)]
+#[graphql(input_name = "ErrorRuleInput")]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorRule {
+    /// Statuses the rule applies to (empty: any).
+    #[graphql(default)]
+    #[serde(default)]
+    pub status_codes: Vec<i32>,
+    /// Text the response body must contain.
+    pub body_contains: Option<String>,
+    /// A JMESPath condition on the JSON body, e.g. ``ok == `false` ``.
+    pub body_matches: Option<String>,
+    pub class: ErrorClass,
+    /// The message recorded instead of the upstream's status line.
+    pub message: Option<String>,
+}
+
+/// Why an expression could not be compiled or evaluated.
+#[derive(Debug, thiserror::Error)]
+pub enum TransformError {
+    #[error("{0}")]
+    Compile(String),
+    #[error("{0}")]
+    Evaluate(String),
+    #[error("the result is not JSON: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+fn compile(expression: &str) -> Result<jmespath::Expression<'static>, TransformError> {
+    jmespath::compile(expression).map_err(|e| TransformError::Compile(e.to_string()))
+}
 
 /// Compiles an expression, reporting why it is invalid.
-pub fn check(expression: &str) -> Result<(), String> {
-    jmespath::compile(expression)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+pub fn check(expression: &str) -> Result<(), TransformError> {
+    compile(expression).map(|_| ())
 }
 
 /// Evaluates `expression` against `value`.
-pub fn apply(expression: &str, value: &Value) -> Result<Value, String> {
-    let compiled = jmespath::compile(expression).map_err(|e| e.to_string())?;
-    let result = compiled.search(value).map_err(|e| e.to_string())?;
-    serde_json::to_value(&*result).map_err(|e| e.to_string())
+pub fn apply(expression: &str, value: &Value) -> Result<Value, TransformError> {
+    let result = compile(expression)?
+        .search(value)
+        .map_err(|e| TransformError::Evaluate(e.to_string()))?;
+    Ok(serde_json::to_value(&*result)?)
 }
 
 /// JMESPath truthiness of `expression` against `value` (false, null and empty values are false).
-pub fn truthy(expression: &str, value: &Value) -> Result<bool, String> {
-    let compiled = jmespath::compile(expression).map_err(|e| e.to_string())?;
-    let result = compiled.search(value).map_err(|e| e.to_string())?;
+pub fn truthy(expression: &str, value: &Value) -> Result<bool, TransformError> {
+    let result = compile(expression)?
+        .search(value)
+        .map_err(|e| TransformError::Evaluate(e.to_string()))?;
     Ok(result.is_truthy())
 }
 
@@ -49,7 +99,6 @@ pub fn matching_rule<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbound::classify::ErrorClass;
     use serde_json::json;
 
     #[test]
@@ -57,7 +106,7 @@ mod tests {
         let body = json!({ "issues": [ { "key": "A-1", "fields": { "summary": "x" } } ] });
         let out = apply("issues[].{id: key, title: fields.summary}", &body).unwrap();
         assert_eq!(out, json!([{ "id": "A-1", "title": "x" }]));
-        assert!(check("issues[").is_err());
+        assert!(matches!(check("issues["), Err(TransformError::Compile(_))));
     }
 
     #[test]

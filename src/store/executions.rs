@@ -8,9 +8,19 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::logs::LogRow;
 use super::schema::{executions, logs};
-use super::{Page, PageRequest, Store, StoreError, StoreResult, paged, with_read, with_write};
+use super::{
+    Page, PageRequest, Store, StoreError, StoreResult, filtered_page, with_read, with_write,
+};
 
-#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    diesel::Queryable,
+    diesel::Selectable,
+    diesel::Insertable,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = executions)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct ExecutionRow {
@@ -111,18 +121,7 @@ pub async fn page(
             q
         }};
     }
-    with_read!(store, |conn| {
-        let total: Option<i64> = if request.count_total {
-            Some(filtered!().count().get_result(conn).await?)
-        } else {
-            None
-        };
-        let rows = paged!(filtered!(), executions::id, request)
-            .select(ExecutionRow::as_select())
-            .load(conn)
-            .await?;
-        Ok(Page::from_rows(rows, total, request))
-    })
+    filtered_page!(store, request, executions::id, ExecutionRow, filtered!())
 }
 
 /// Aggregates of one integration's executions since a moment.

@@ -10,8 +10,8 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::integrations;
 use super::{
-    Journal, Page, PageRequest, Store, StoreError, StoreResult, like_escape, paged, with_read,
-    with_write, write_journal,
+    Journal, Page, PageRequest, Store, StoreResult, filtered_page, journaled, like_escape,
+    with_read,
 };
 
 diesel::define_sql_function! {
@@ -72,16 +72,11 @@ pub struct IntegrationQuery {
 }
 
 pub async fn insert(store: &Store, row: &IntegrationRow, journal: &Journal) -> StoreResult<()> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            diesel::insert_into(integrations::table)
-                .values(row)
-                .execute(&mut *conn)
-                .await?;
-            write_journal!(conn, journal);
-            Ok(())
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        diesel::insert_into(integrations::table)
+            .values(row)
+            .execute(&mut *conn)
+            .await?;
     })
 }
 
@@ -92,40 +87,32 @@ pub async fn update(
     expected_version: i32,
     journal: &Journal,
 ) -> StoreResult<bool> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            let changed = diesel::update(
-                integrations::table
-                    .find(&row.id)
-                    .filter(integrations::version.eq(expected_version)),
-            )
-            .set(row)
-            .execute(&mut *conn)
-            .await?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            write_journal!(conn, journal);
-            Ok(true)
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        let changed = diesel::update(
+            integrations::table
+                .find(&row.id)
+                .filter(integrations::version.eq(expected_version)),
+        )
+        .set(row)
+        .execute(&mut *conn)
+        .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        true
     })
 }
 
 /// Deletes a row; false when it did not exist.
 pub async fn delete(store: &Store, id: &str, journal: &Journal) -> StoreResult<bool> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            let changed = diesel::delete(integrations::table.find(id))
-                .execute(&mut *conn)
-                .await?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            write_journal!(conn, journal);
-            Ok(true)
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        let changed = diesel::delete(integrations::table.find(id))
+            .execute(&mut *conn)
+            .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        true
     })
 }
 
@@ -185,18 +172,13 @@ pub async fn page(
             q
         }};
     }
-    with_read!(store, |conn| {
-        let total: Option<i64> = if request.count_total {
-            Some(filtered!().count().get_result(conn).await?)
-        } else {
-            None
-        };
-        let rows = paged!(filtered!(), integrations::id, request)
-            .select(IntegrationRow::as_select())
-            .load(conn)
-            .await?;
-        Ok(Page::from_rows(rows, total, request))
-    })
+    filtered_page!(
+        store,
+        request,
+        integrations::id,
+        IntegrationRow,
+        filtered!()
+    )
 }
 
 /// Loads several integrations in one query (the data loader's batch).

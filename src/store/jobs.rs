@@ -1,17 +1,15 @@
-//! The durable job queue and the outbox dispatch: the one place with backend-specific
-//! claiming. PostgreSQL claims rows with `FOR UPDATE SKIP LOCKED`, so several replicas
-//! share the work without taking the same row; SQLite serialises claims through its
-//! single writer connection. Claimed jobs carry a lease: a worker that dies leaves its
-//! jobs to be claimed again when the lease expires.
+//! The durable job queue. PostgreSQL claims rows with `FOR UPDATE SKIP LOCKED` (see
+//! [`super::pg::claiming`]), so several replicas share the work without taking the same
+//! row; SQLite serialises claims through its single writer connection. Claimed jobs carry
+//! a lease: a worker that dies leaves its jobs to be claimed again when the lease expires.
 
 use chrono::NaiveDateTime;
 use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use super::events::EventRow;
-use super::schema::{deliveries, events, jobs, webhooks};
-use super::webhooks::{DeliveryRow, WebhookRow};
-use super::{Pools, Store, StoreError, StoreResult, now};
+use super::pg::claiming;
+use super::schema::jobs;
+use super::{Store, StoreError, StoreResult, now};
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = jobs)]
@@ -29,35 +27,6 @@ pub struct JobRow {
     pub lease_expires_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
-}
-
-/// Runs `$body` on a write connection; `$lock` is applied to the claiming SELECT
-/// (`FOR UPDATE SKIP LOCKED` on PostgreSQL, nothing on SQLite).
-macro_rules! claiming {
-    ($store:expr, |$conn:ident, $lock:ident| $body:block) => {{
-        match $store.pools() {
-            Pools::Postgres(pool) => {
-                let mut guard = pool.get().await.map_err(StoreError::pool)?;
-                let $conn: &mut diesel_async::AsyncPgConnection = &mut guard;
-                macro_rules! $lock {
-                    ($q:expr) => {
-                        $q.for_update().skip_locked()
-                    };
-                }
-                $body
-            }
-            Pools::Sqlite(sqlite) => {
-                let mut guard = sqlite.write().get().await.map_err(StoreError::pool)?;
-                let $conn: &mut super::SqliteConn = &mut guard;
-                macro_rules! $lock {
-                    ($q:expr) => {
-                        $q
-                    };
-                }
-                $body
-            }
-        }
-    }};
 }
 
 /// How many more jobs of a queue key this worker can take now.
@@ -142,143 +111,4 @@ pub async fn release(store: &Store, id: &str, run_at: NaiveDateTime) -> StoreRes
             .await?;
         Ok(())
     })
-}
-
-/// Plans the deliveries of a batch of events among the endpoints of their projects.
-pub type DeliveryPlan = dyn Fn(&[EventRow], &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync;
-
-/// Dispatches up to `limit` new events: plans their deliveries against the webhooks of
-/// their projects (`plan` returns a delivery and its job per matching endpoint), stores
-/// them and marks the events dispatched, in one transaction. Returns the events.
-pub async fn dispatch_events(
-    store: &Store,
-    limit: i64,
-    plan: &DeliveryPlan,
-) -> StoreResult<(Vec<EventRow>, usize)> {
-    claiming!(store, |conn, lock| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            let claimed: Vec<EventRow> = lock!(
-                events::table
-                    .filter(events::dispatched.eq(false))
-                    .order(events::id.asc())
-                    .limit(limit)
-                    .select(EventRow::as_select())
-            )
-            .load(&mut *conn)
-            .await?;
-            if claimed.is_empty() {
-                return Ok((claimed, 0));
-            }
-            let mut projects: Vec<&str> = claimed.iter().map(|e| e.project_id.as_str()).collect();
-            projects.sort_unstable();
-            projects.dedup();
-            let endpoints: Vec<WebhookRow> = webhooks::table
-                .filter(webhooks::project_id.eq_any(&projects))
-                .filter(webhooks::status.ne("DISABLED"))
-                .select(WebhookRow::as_select())
-                .load(&mut *conn)
-                .await?;
-            let planned = plan(&claimed, &endpoints);
-            for (delivery, job) in &planned {
-                diesel::insert_into(deliveries::table)
-                    .values(delivery)
-                    .execute(&mut *conn)
-                    .await?;
-                diesel::insert_into(jobs::table)
-                    .values(job)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            let planned = planned.len();
-            let ids: Vec<&str> = claimed.iter().map(|e| e.id.as_str()).collect();
-            diesel::update(events::table.filter(events::id.eq_any(&ids)))
-                .set(events::dispatched.eq(true))
-                .execute(&mut *conn)
-                .await?;
-            Ok((claimed, planned))
-        })
-        .await
-    })
-}
-
-/// The channel replicas use to wake each other's delivery workers.
-pub const DELIVERIES_CHANNEL: &str = "patchbay_deliveries";
-
-/// Sends a PostgreSQL notification to every replica (a no-op on SQLite, whose only
-/// process signals itself in memory). Payloads are limited to 8000 bytes.
-pub async fn notify(store: &Store, channel: &str, payload: &str) -> StoreResult<()> {
-    if let Pools::Postgres(pool) = store.pools() {
-        let mut conn = pool.get().await.map_err(StoreError::pool)?;
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<diesel::sql_types::Text, _>(channel)
-            .bind::<diesel::sql_types::Text, _>(payload)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// How many database sessions listen on `channel` (PostgreSQL: sessions whose last
-/// statement was its LISTEN, which is how [`listen`] leaves its connection; 0 on SQLite).
-pub async fn listeners(store: &Store, channel: &str) -> StoreResult<i64> {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        count: i64,
-    }
-    if let Pools::Postgres(pool) = store.pools() {
-        let mut conn = pool.get().await.map_err(StoreError::pool)?;
-        let row: Count = diesel::sql_query(
-            "SELECT count(*) AS count FROM pg_stat_activity \
-             WHERE datname = current_database() AND query LIKE $1",
-        )
-        .bind::<diesel::sql_types::Text, _>(format!("LISTEN {channel}%"))
-        .get_result(&mut *conn)
-        .await?;
-        return Ok(row.count);
-    }
-    Ok(0)
-}
-
-/// Calls `on(channel, payload)` for every notification on `channels` until `stop`
-/// (PostgreSQL LISTEN on a dedicated connection, re-established after a failure; returns
-/// at once on SQLite).
-pub async fn listen(
-    store: Store,
-    channels: &[&str],
-    on: impl Fn(&str, &str),
-    stop: tokio_util::sync::CancellationToken,
-) {
-    use futures_util::StreamExt;
-    let super::DatabaseTarget::Postgres(url) = store.target().clone() else {
-        return;
-    };
-    loop {
-        let listened = async {
-            let mut conn = super::connect_pg(&url).await?;
-            for channel in channels {
-                diesel::sql_query(format!("LISTEN {channel}"))
-                    .execute(&mut conn)
-                    .await?;
-            }
-            let mut notifications = std::pin::pin!(conn.notifications_stream());
-            while let Some(notification) = notifications.next().await {
-                let notification = notification?;
-                on(&notification.channel, &notification.payload);
-            }
-            Ok::<(), StoreError>(())
-        };
-        tokio::select! {
-            () = stop.cancelled() => return,
-            result = listened => {
-                if let Err(err) = result {
-                    tracing::warn!(error = %err, "listening for notifications failed; polling meanwhile");
-                }
-            }
-        }
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
-        }
-    }
 }

@@ -5,9 +5,17 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 
 use super::schema::logs;
-use super::{Page, PageRequest, Store, StoreResult, paged, with_read, with_write};
+use super::{Page, PageRequest, Store, StoreResult, filtered_page, journaled};
 
-#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    diesel::Queryable,
+    diesel::Selectable,
+    diesel::Insertable,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = logs)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct LogRow {
@@ -28,6 +36,20 @@ pub struct LogQuery {
     pub project_ids: Option<Vec<String>>,
     pub integration_id: Option<String>,
     pub min_rank: Option<i32>,
+}
+
+impl LogQuery {
+    /// Whether a row belongs to this listing (the live subscription's filter).
+    pub fn matches(&self, row: &LogRow) -> bool {
+        self.project_ids
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&row.project_id))
+            && self
+                .integration_id
+                .as_ref()
+                .is_none_or(|id| row.integration_id.as_ref() == Some(id))
+            && self.min_rank.is_none_or(|rank| row.level_rank >= rank)
+    }
 }
 
 /// Lists log entries, oldest first.
@@ -51,18 +73,7 @@ pub async fn page(
             q
         }};
     }
-    with_read!(store, |conn| {
-        let total: Option<i64> = if request.count_total {
-            Some(filtered!().count().get_result(conn).await?)
-        } else {
-            None
-        };
-        let rows = paged!(filtered!(), logs::id, request)
-            .select(LogRow::as_select())
-            .load(conn)
-            .await?;
-        Ok(Page::from_rows(rows, total, request))
-    })
+    filtered_page!(store, request, logs::id, LogRow, filtered!())
 }
 
 /// Deletes entries beyond `keep_per_integration` (newest kept) and older than `older_than`.
@@ -86,11 +97,39 @@ pub async fn prune(
 /// Writes a journal on its own (for events that change nothing else, such as a failed refresh).
 pub async fn insert_journal(store: &Store, journal: &super::Journal) -> StoreResult<()> {
     use diesel_async::AsyncConnection;
-    with_write!(store, |conn| {
-        conn.transaction::<_, super::StoreError, _>(async |conn| {
-            super::write_journal!(conn, journal);
-            Ok(())
-        })
-        .await
-    })
+    journaled!(store, journal, |conn| {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(project: &str, integration: Option<&str>, rank: i32) -> LogRow {
+        LogRow {
+            id: "log_1".into(),
+            project_id: project.into(),
+            integration_id: integration.map(str::to_owned),
+            level: String::new(),
+            level_rank: rank,
+            message: "m".into(),
+            metadata: "{}".into(),
+            created_at: super::super::now(),
+        }
+    }
+
+    #[test]
+    fn the_live_filter_matches_project_integration_and_level() {
+        // Ranks: DEBUG 0, INFO 1, WARN 2, ERROR 3, CRITICAL 4.
+        let query = LogQuery {
+            project_ids: Some(vec!["prj_a".into()]),
+            integration_id: Some("int_1".into()),
+            min_rank: Some(2),
+        };
+        assert!(query.matches(&row("prj_a", Some("int_1"), 3)));
+        assert!(query.matches(&row("prj_a", Some("int_1"), 2)));
+        assert!(!query.matches(&row("prj_a", Some("int_1"), 1)));
+        assert!(!query.matches(&row("prj_a", Some("int_2"), 3)));
+        assert!(!query.matches(&row("prj_b", Some("int_1"), 4)));
+        assert!(LogQuery::default().matches(&row("prj_b", None, 0)));
+    }
 }

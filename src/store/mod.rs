@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod logs;
 mod migrate;
+pub mod pg;
 pub mod projects;
 pub mod schema;
 pub mod tokens;
@@ -361,6 +362,36 @@ impl TruncateMicros for chrono::NaiveDateTime {
     }
 }
 
+/// Declares a closed set stored as its SCREAMING_CASE name and exposed as a GraphQL enum.
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum,
+            strum::EnumString, strum::IntoStaticStr, serde::Serialize, serde::Deserialize,
+        )]
+        #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// The stored (and GraphQL) name.
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+
+            /// Decodes a stored value.
+            pub fn from_stored(column: &'static str, value: &str) -> Result<Self, $crate::store::StoreError> {
+                value.parse().map_err(|_| $crate::store::StoreError::Corrupt {
+                    column,
+                    message: format!("unknown value `{value}`"),
+                })
+            }
+        }
+    };
+}
+pub(crate) use stored_enum;
+
 /// One page of a keyset-paginated listing (IDs sort by creation, so they are the keys).
 #[derive(Debug, Clone, Default)]
 pub struct PageRequest {
@@ -471,6 +502,45 @@ macro_rules! write_journal {
     }};
 }
 pub(crate) use write_journal;
+
+/// Runs `$body` and writes `$journal` in one write transaction (the outbox rule): the
+/// shape of every journaled change. `$body` may `return` early (nothing is journaled
+/// then); its value is the result.
+macro_rules! journaled {
+    ($store:expr, $journal:expr, |$conn:ident| $body:block) => {
+        $crate::store::with_write!($store, |conn| {
+            conn.transaction::<_, $crate::store::StoreError, _>(async |$conn| {
+                let result = $body;
+                $crate::store::write_journal!($conn, $journal);
+                Ok(result)
+            })
+            .await
+        })
+    };
+}
+pub(crate) use journaled;
+
+/// One page of a filtered listing: counts the matches when the request asks for it,
+/// then loads the page. `$filtered` builds the boxed, filtered query (it is expanded
+/// twice: once to count, once to page).
+macro_rules! filtered_page {
+    ($store:expr, $request:expr, $id:expr, $row:ty, $filtered:expr) => {{
+        let request: &$crate::store::PageRequest = $request;
+        $crate::store::with_read!($store, |conn| {
+            let total: Option<i64> = if request.count_total {
+                Some($filtered.count().get_result(conn).await?)
+            } else {
+                None
+            };
+            let rows = $crate::store::paged!($filtered, $id, request)
+                .select(<$row>::as_select())
+                .load(conn)
+                .await?;
+            Ok($crate::store::Page::from_rows(rows, total, request))
+        })
+    }};
+}
+pub(crate) use filtered_page;
 
 /// Deletes rows of a per-integration table beyond the newest `keep` per integration and
 /// older than a cutoff (retention of logs, execution records, …). IDs sort by creation.

@@ -5,10 +5,7 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::projects;
-use super::{
-    Journal, Page, PageRequest, Store, StoreError, StoreResult, paged, with_read, with_write,
-    write_journal,
-};
+use super::{Journal, Page, PageRequest, Store, StoreResult, filtered_page, journaled, with_read};
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = projects)]
@@ -24,16 +21,11 @@ pub struct ProjectRow {
 
 /// Inserts a project with its journal in one transaction.
 pub async fn insert(store: &Store, row: &ProjectRow, journal: &Journal) -> StoreResult<()> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            diesel::insert_into(projects::table)
-                .values(row)
-                .execute(&mut *conn)
-                .await?;
-            write_journal!(conn, journal);
-            Ok(())
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        diesel::insert_into(projects::table)
+            .values(row)
+            .execute(&mut *conn)
+            .await?;
     })
 }
 
@@ -74,16 +66,5 @@ pub async fn page(
             q
         }};
     }
-    with_read!(store, |conn| {
-        let total: Option<i64> = if request.count_total {
-            Some(filtered!().count().get_result(conn).await?)
-        } else {
-            None
-        };
-        let rows = paged!(filtered!(), projects::id, request)
-            .select(ProjectRow::as_select())
-            .load(conn)
-            .await?;
-        Ok(Page::from_rows(rows, total, request))
-    })
+    filtered_page!(store, request, projects::id, ProjectRow, filtered!())
 }

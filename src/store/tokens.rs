@@ -5,7 +5,7 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::api_tokens;
-use super::{Journal, Store, StoreError, StoreResult, with_read, with_write, write_journal};
+use super::{Journal, Store, StoreResult, journaled, with_read, with_write};
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = api_tokens)]
@@ -22,35 +22,26 @@ pub struct TokenRow {
 }
 
 pub async fn insert(store: &Store, row: &TokenRow, journal: &Journal) -> StoreResult<()> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            diesel::insert_into(api_tokens::table)
-                .values(row)
-                .execute(&mut *conn)
-                .await?;
-            write_journal!(conn, journal);
-            Ok(())
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        diesel::insert_into(api_tokens::table)
+            .values(row)
+            .execute(&mut *conn)
+            .await?;
     })
 }
 
 /// Inserts the first admin token only if the store holds no token at all; false if one exists.
 pub async fn insert_if_none(store: &Store, row: &TokenRow, journal: &Journal) -> StoreResult<bool> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            let existing: i64 = api_tokens::table.count().get_result(&mut *conn).await?;
-            if existing > 0 {
-                return Ok(false);
-            }
-            diesel::insert_into(api_tokens::table)
-                .values(row)
-                .execute(&mut *conn)
-                .await?;
-            write_journal!(conn, journal);
-            Ok(true)
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        let existing: i64 = api_tokens::table.count().get_result(&mut *conn).await?;
+        if existing > 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(api_tokens::table)
+            .values(row)
+            .execute(&mut *conn)
+            .await?;
+        true
     })
 }
 
@@ -95,23 +86,19 @@ pub async fn revoke(
     at: NaiveDateTime,
     journal: &Journal,
 ) -> StoreResult<bool> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            let changed = diesel::update(
-                api_tokens::table
-                    .find(id)
-                    .filter(api_tokens::revoked_at.is_null()),
-            )
-            .set(api_tokens::revoked_at.eq(at))
-            .execute(&mut *conn)
-            .await?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            write_journal!(conn, journal);
-            Ok(true)
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        let changed = diesel::update(
+            api_tokens::table
+                .find(id)
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(at))
+        .execute(&mut *conn)
+        .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        true
     })
 }
 

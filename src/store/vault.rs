@@ -6,7 +6,7 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::{credentials, encryption_keys, integrations, key_rotations, master_keys};
-use super::{Journal, Store, StoreError, StoreResult, with_read, with_write, write_journal};
+use super::{Journal, Store, StoreError, StoreResult, journaled, with_read, with_write};
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = master_keys)]
@@ -201,36 +201,32 @@ pub async fn replace_credentials(
     at: NaiveDateTime,
     journal: &Journal,
 ) -> StoreResult<bool> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            let changed = diesel::update(
-                integrations::table
-                    .find(integration_id)
-                    .filter(integrations::version.eq(expected_version)),
-            )
-            .set((
-                integrations::auth_kind.eq(auth_kind),
-                integrations::version.eq(expected_version + 1),
-                integrations::updated_at.eq(at),
-            ))
+    journaled!(store, journal, |conn| {
+        let changed = diesel::update(
+            integrations::table
+                .find(integration_id)
+                .filter(integrations::version.eq(expected_version)),
+        )
+        .set((
+            integrations::auth_kind.eq(auth_kind),
+            integrations::version.eq(expected_version + 1),
+            integrations::updated_at.eq(at),
+        ))
+        .execute(&mut *conn)
+        .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        diesel::delete(credentials::table.find(integration_id))
             .execute(&mut *conn)
             .await?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            diesel::delete(credentials::table.find(integration_id))
+        if let Some(row) = row {
+            diesel::insert_into(credentials::table)
+                .values(row)
                 .execute(&mut *conn)
                 .await?;
-            if let Some(row) = row {
-                diesel::insert_into(credentials::table)
-                    .values(row)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            write_journal!(conn, journal);
-            Ok(true)
-        })
-        .await
+        }
+        true
     })
 }
 

@@ -1,4 +1,5 @@
-//! Webhook endpoints, their deliveries and attempts, and incoming-webhook secrets.
+//! Webhook endpoints, the outbox dispatch that plans their deliveries, deliveries and
+//! attempts, and incoming-webhook secrets.
 
 use chrono::NaiveDateTime;
 use diesel::dsl::{count_star, max, sql};
@@ -8,12 +9,13 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::events::EventRow;
 use super::jobs::JobRow;
+use super::pg::claiming;
 use super::schema::{
     deliveries, delivery_attempts, events, incoming_webhook_secrets, jobs, webhooks,
 };
 use super::{
-    Journal, Page, PageRequest, Store, StoreError, StoreResult, paged, with_read, with_write,
-    write_journal,
+    Journal, Page, PageRequest, Store, StoreError, StoreResult, filtered_page, journaled,
+    with_read, with_write,
 };
 
 #[derive(
@@ -105,61 +107,48 @@ pub struct IncomingSecretRow {
 }
 
 pub async fn insert(store: &Store, row: &WebhookRow, journal: &Journal) -> StoreResult<()> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            diesel::insert_into(webhooks::table)
-                .values(row)
-                .execute(&mut *conn)
-                .await?;
-            write_journal!(conn, journal);
-            Ok(())
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        diesel::insert_into(webhooks::table)
+            .values(row)
+            .execute(&mut *conn)
+            .await?;
     })
 }
 
 /// Replaces a webhook row; `false` when it is gone.
 pub async fn update(store: &Store, row: &WebhookRow, journal: &Journal) -> StoreResult<bool> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            let changed = diesel::update(webhooks::table.find(&row.id))
-                .set(row)
-                .execute(&mut *conn)
-                .await?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            write_journal!(conn, journal);
-            Ok(true)
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        let changed = diesel::update(webhooks::table.find(&row.id))
+            .set(row)
+            .execute(&mut *conn)
+            .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        true
     })
 }
 
 pub async fn delete(store: &Store, id: &str, journal: &Journal) -> StoreResult<bool> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            // Pending delivery jobs of this endpoint go too (their payload names the delivery).
-            let pending: Vec<String> = deliveries::table
-                .filter(deliveries::webhook_id.eq(id))
-                .filter(deliveries::status.eq("PENDING"))
-                .select(deliveries::id)
-                .load(&mut *conn)
-                .await?;
-            let payloads: Vec<String> = pending.iter().map(|d| job_payload(d)).collect();
-            diesel::delete(jobs::table.filter(jobs::payload.eq_any(&payloads)))
-                .execute(&mut *conn)
-                .await?;
-            let removed = diesel::delete(webhooks::table.find(id))
-                .execute(&mut *conn)
-                .await?;
-            if removed == 0 {
-                return Ok(false);
-            }
-            write_journal!(conn, journal);
-            Ok(true)
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        // Pending delivery jobs of this endpoint go too (their payload names the delivery).
+        let pending: Vec<String> = deliveries::table
+            .filter(deliveries::webhook_id.eq(id))
+            .filter(deliveries::status.eq("PENDING"))
+            .select(deliveries::id)
+            .load(&mut *conn)
+            .await?;
+        let payloads: Vec<String> = pending.iter().map(|d| job_payload(d)).collect();
+        diesel::delete(jobs::table.filter(jobs::payload.eq_any(&payloads)))
+            .execute(&mut *conn)
+            .await?;
+        let removed = diesel::delete(webhooks::table.find(id))
+            .execute(&mut *conn)
+            .await?;
+        if removed == 0 {
+            return Ok(false);
+        }
+        true
     })
 }
 
@@ -193,18 +182,7 @@ pub async fn page(
             q
         }};
     }
-    with_read!(store, |conn| {
-        let total = if request.count_total {
-            Some(filtered!().count().get_result(conn).await?)
-        } else {
-            None
-        };
-        let rows = paged!(filtered!(), webhooks::id, request)
-            .select(WebhookRow::as_select())
-            .load(conn)
-            .await?;
-        Ok(Page::from_rows(rows, total, request))
-    })
+    filtered_page!(store, request, webhooks::id, WebhookRow, filtered!())
 }
 
 pub async fn deliveries_page(
@@ -224,18 +202,7 @@ pub async fn deliveries_page(
             q
         }};
     }
-    with_read!(store, |conn| {
-        let total = if request.count_total {
-            Some(filtered!().count().get_result(conn).await?)
-        } else {
-            None
-        };
-        let rows = paged!(filtered!(), deliveries::id, request)
-            .select(DeliveryRow::as_select())
-            .load(conn)
-            .await?;
-        Ok(Page::from_rows(rows, total, request))
-    })
+    filtered_page!(store, request, deliveries::id, DeliveryRow, filtered!())
 }
 
 pub async fn get_delivery(store: &Store, id: &str) -> StoreResult<Option<DeliveryRow>> {
@@ -419,26 +386,22 @@ pub async fn disable(
     reason: &str,
     journal: &Journal,
 ) -> StoreResult<bool> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            let changed = diesel::update(
-                webhooks::table
-                    .find(id)
-                    .filter(webhooks::status.eq("ACTIVE")),
-            )
-            .set((
-                webhooks::status.eq("DISABLED"),
-                webhooks::disabled_reason.eq(reason),
-            ))
-            .execute(&mut *conn)
-            .await?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            write_journal!(conn, journal);
-            Ok(true)
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        let changed = diesel::update(
+            webhooks::table
+                .find(id)
+                .filter(webhooks::status.eq("ACTIVE")),
+        )
+        .set((
+            webhooks::status.eq("DISABLED"),
+            webhooks::disabled_reason.eq(reason),
+        ))
+        .execute(&mut *conn)
+        .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        true
     })
 }
 
@@ -487,6 +450,63 @@ pub struct AttemptTotals {
 }
 
 const SUCCESSFUL: &str = "CAST(COALESCE(SUM(CASE WHEN status_code >= 200 AND status_code < 300 THEN 1 ELSE 0 END), 0) AS BIGINT)";
+
+/// Plans the deliveries of a batch of events among the endpoints of their projects.
+pub type DeliveryPlan = dyn Fn(&[EventRow], &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync;
+
+/// Dispatches up to `limit` new events: plans their deliveries against the webhooks of
+/// their projects (`plan` returns a delivery and its job per matching endpoint), stores
+/// them and marks the events dispatched, in one transaction. Returns the events.
+pub async fn dispatch_events(
+    store: &Store,
+    limit: i64,
+    plan: &DeliveryPlan,
+) -> StoreResult<(Vec<EventRow>, usize)> {
+    claiming!(store, |conn, lock| {
+        conn.transaction::<_, StoreError, _>(async |conn| {
+            let claimed: Vec<EventRow> = lock!(
+                events::table
+                    .filter(events::dispatched.eq(false))
+                    .order(events::id.asc())
+                    .limit(limit)
+                    .select(EventRow::as_select())
+            )
+            .load(&mut *conn)
+            .await?;
+            if claimed.is_empty() {
+                return Ok((claimed, 0));
+            }
+            let mut projects: Vec<&str> = claimed.iter().map(|e| e.project_id.as_str()).collect();
+            projects.sort_unstable();
+            projects.dedup();
+            let endpoints: Vec<WebhookRow> = webhooks::table
+                .filter(webhooks::project_id.eq_any(&projects))
+                .filter(webhooks::status.ne("DISABLED"))
+                .select(WebhookRow::as_select())
+                .load(&mut *conn)
+                .await?;
+            let planned = plan(&claimed, &endpoints);
+            for (delivery, job) in &planned {
+                diesel::insert_into(deliveries::table)
+                    .values(delivery)
+                    .execute(&mut *conn)
+                    .await?;
+                diesel::insert_into(jobs::table)
+                    .values(job)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            let planned = planned.len();
+            let ids: Vec<&str> = claimed.iter().map(|e| e.id.as_str()).collect();
+            diesel::update(events::table.filter(events::id.eq_any(&ids)))
+                .set(events::dispatched.eq(true))
+                .execute(&mut *conn)
+                .await?;
+            Ok((claimed, planned))
+        })
+        .await
+    })
+}
 
 pub async fn attempt_totals(
     store: &Store,

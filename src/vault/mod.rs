@@ -8,12 +8,12 @@
 //! KEK with associated data binding it to (integration id, key id, format version); the
 //! credential JSON is sealed by the DEK, bound to (integration id, format version).
 //! Rotation wraps every DEK under a new KEK online, batch by batch; old KEKs keep opening
-//! until nothing references them. Decrypted secrets exist only inside this module and
-//! the auth material it hands the outbound client.
+//! until nothing references them. The vault only seals and opens: it never calls out.
+//! Decrypted secrets leave it only as the auth material the outbound room builds
+//! (`crate::outbound::auth`).
 
 pub mod credentials;
 pub mod crypto;
-pub mod material;
 pub mod rotation;
 
 use std::collections::HashMap;

@@ -353,7 +353,7 @@ async fn rotate_key_moves_the_ring_to_a_new_master_key() {
         patchbay::server::start(patchbay::config::Config::from_settings(settings).unwrap())
             .await
             .unwrap();
-    let material = patchbay::vault::material::auth_material(&running.app, &integration)
+    let material = patchbay::domain::credentials::auth_material(&running.app, &integration)
         .await
         .unwrap();
     assert_eq!(material.header("authorization"), Some("Bearer tok-1"));

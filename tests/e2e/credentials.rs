@@ -11,8 +11,8 @@ use axum::routing::post;
 use patchbay::config::Config;
 use patchbay::domain::access::Caller;
 use patchbay::domain::credentials::{self, BearerInput, CredentialsInput, SetCredentialsInput};
+use patchbay::domain::credentials::{after_unauthorized, auth_material};
 use patchbay::store::vault as vault_store;
-use patchbay::vault::material::{after_unauthorized, auth_material};
 use patchbay::vault::rotation;
 use serde_json::{Value, json};
 
