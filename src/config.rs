@@ -342,6 +342,16 @@ pub struct Settings {
         value_name = "DAYS"
     )]
     pub webhook_retention_days: Option<i64>,
+
+    /// Seconds between evaluations of metric alert rules (latency, error and success
+    /// rate; m-of-n counts evaluations) [default: 15].
+    #[arg(
+        long,
+        env = "PATCHBAY_ALERT_EVALUATION_SECS",
+        global = true,
+        value_name = "SECS"
+    )]
+    pub alert_evaluation_secs: Option<u64>,
 }
 
 /// The resolved, validated configuration.
@@ -368,6 +378,8 @@ pub struct Config {
     pub oauth_refresh_skew: Duration,
     pub outbound: OutboundConfig,
     pub webhooks: WebhookConfig,
+    /// How often metric alert rules are evaluated.
+    pub alert_evaluation: Duration,
 }
 
 /// Settings of webhook delivery.
@@ -477,6 +489,7 @@ impl Config {
                 .webhook_secret_grace_hours
                 .or(b.webhook_secret_grace_hours),
             webhook_retention_days: a.webhook_retention_days.or(b.webhook_retention_days),
+            alert_evaluation_secs: a.alert_evaluation_secs.or(b.alert_evaluation_secs),
         };
         Self::from_settings(pick(cli, &file))
     }
@@ -544,6 +557,7 @@ impl Config {
                 secret_grace_hours: s.webhook_secret_grace_hours.unwrap_or(24),
                 retention_days: s.webhook_retention_days.unwrap_or(30),
             },
+            alert_evaluation: Duration::from_secs(s.alert_evaluation_secs.unwrap_or(15)),
         };
         config.validate()?;
         Ok(config)
@@ -552,7 +566,11 @@ impl Config {
     fn validate(&self) -> anyhow::Result<()> {
         let out = &self.outbound;
         let hooks = &self.webhooks;
-        let checks: [(bool, &str); 20] = [
+        let checks: [(bool, &str); 21] = [
+            (
+                (1..=3600).contains(&self.alert_evaluation.as_secs()),
+                "alert_evaluation_secs must be 1-3600",
+            ),
             (
                 (1..=1000).contains(&self.db_pool_size),
                 "db_pool_size must be 1-1000",

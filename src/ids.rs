@@ -19,6 +19,9 @@ pub enum IdKind {
     Webhook,
     Delivery,
     Attempt,
+    HealthTransition,
+    AlertRule,
+    Alert,
 }
 
 impl IdKind {
@@ -38,10 +41,13 @@ impl IdKind {
             IdKind::Webhook => "whk",
             IdKind::Delivery => "dlv",
             IdKind::Attempt => "att",
+            IdKind::HealthTransition => "hch",
+            IdKind::AlertRule => "arl",
+            IdKind::Alert => "alr",
         }
     }
 
-    const ALL: [IdKind; 14] = [
+    const ALL: [IdKind; 17] = [
         IdKind::Project,
         IdKind::Integration,
         IdKind::Token,
@@ -56,6 +62,9 @@ impl IdKind {
         IdKind::Webhook,
         IdKind::Delivery,
         IdKind::Attempt,
+        IdKind::HealthTransition,
+        IdKind::AlertRule,
+        IdKind::Alert,
     ];
 
     /// The kind an ID claims by its prefix, if it is well-formed.

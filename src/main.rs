@@ -30,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server (the default): applies migrations, serves GraphQL and GraphiQL.
+    /// Run the server (the default): applies migrations, serves GraphQL, GraphiQL and the dashboard.
     Serve,
     /// Apply pending database migrations (or revert the newest one).
     Migrate {
@@ -202,9 +202,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         started.elapsed().as_millis()
     );
     println!("  store:     {}", server.app.store.target().describe());
+    println!("  dashboard: {base}/");
     println!("  GraphiQL:  {base}/graphql");
     println!("  health:    {base}/healthz, {base}/readyz");
-    println!("  dashboard: the web client is not part of this build yet; use GraphiQL");
     if let Some(path) = &server.app.vault.created_key_file {
         println!();
         println!(
@@ -218,6 +218,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             println!();
             println!("First start: an ADMIN token was created. It is shown only this once.");
             println!(
+                "  Open the dashboard:            {base}/#token={}",
+                issued.secret
+            );
+            println!(
                 "  Log in to GraphiQL by opening: {base}/graphql#token={}",
                 issued.secret
             );
@@ -228,7 +232,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             println!("  More tokens: patchbay token create --role EDITOR|VIEWER|ADMIN");
         }
         None => println!(
-            "  log in:    open {base}/graphql#token=<your token> (new tokens: patchbay token create)"
+            "  log in:    open {base}/#token=<your token> (dashboard) or {base}/graphql#token=<your token> (GraphiQL); new tokens: patchbay token create"
         ),
     }
     let stop = server.shutdown_token();

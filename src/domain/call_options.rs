@@ -45,6 +45,8 @@ pub struct CallOptions {
     pub error_rules: Vec<ErrorRule>,
     pub connection_check: Option<ConnectionCheck>,
     pub allow_absolute_urls: bool,
+    /// The scheduled health check (none: health comes from real traffic only).
+    pub health_check: Option<super::health::HealthCheck>,
 }
 
 const MAX_RULES: usize = 50;

@@ -503,7 +503,28 @@ pub async fn call(app: &App, integration: &Integration, spec: CallSpec) -> AppRe
     if let Some(failure) = &sent.refresh_failure {
         super::credentials::record_refresh_failure(app, &integration.id, failure).await;
     }
-    finish(app, integration, &spec, sent).await
+    let circuit_changes = sent.circuit_changes.clone();
+    let outcome = finish(app, integration, &spec, sent).await?;
+    // Passive health and alerts: what real traffic says about the integration.
+    let mut opened = None;
+    for change in &circuit_changes {
+        match change {
+            CircuitChange::Opened { reason } => {
+                opened = Some(reason.as_str());
+                super::alerts::on_circuit(app, integration, Some(reason)).await;
+            }
+            CircuitChange::Closed => super::alerts::on_circuit(app, integration, None).await,
+        }
+    }
+    super::health::observe_call(
+        app,
+        integration,
+        outcome.error.as_ref().map(|e| e.class),
+        i64::from(outcome.execution.latency_ms),
+        opened,
+    )
+    .await;
+    Ok(outcome)
 }
 
 /// The encoded request body and its content type, request transform applied.

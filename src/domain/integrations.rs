@@ -172,6 +172,8 @@ pub struct CreateIntegrationInput {
     /// Let `executeRequest` call absolute URLs instead of paths under the base URL
     /// (still checked by the SSRF guard). Defaults to false.
     pub allow_absolute_urls: Option<bool>,
+    /// A scheduled health check (default: none; health then comes from real calls).
+    pub health_check: Option<super::health::HealthCheckInput>,
 }
 
 impl CreateIntegrationInput {
@@ -198,6 +200,7 @@ impl CreateIntegrationInput {
             error_rules: None,
             connection_check: None,
             allow_absolute_urls: None,
+            health_check: None,
         }
     }
 }
@@ -226,6 +229,8 @@ pub struct UpdateIntegrationInput {
     pub error_rules: Option<Vec<ErrorRule>>,
     pub connection_check: MaybeUndefined<ConnectionCheck>,
     pub allow_absolute_urls: Option<bool>,
+    /// The scheduled health check; `null` removes it.
+    pub health_check: MaybeUndefined<super::health::HealthCheckInput>,
 }
 
 /// Filters of the `integrations` listing; all given parts must hold.
@@ -441,6 +446,10 @@ pub async fn create(
                 .map(|c| call_options::validate_check("input.connectionCheck", c))
                 .transpose()?,
             allow_absolute_urls: input.allow_absolute_urls.unwrap_or(false),
+            health_check: input
+                .health_check
+                .map(|c| super::health::validate_check("input.healthCheck", c))
+                .transpose()?,
         },
         created_by: caller.principal.name.clone(),
         version: 1,
@@ -471,6 +480,7 @@ pub async fn create(
     }
     app.events.publish(BusEvent::Log(Box::new(log.to_row())));
     app.workers.wake.dispatcher.notify_one();
+    super::health::schedule(&app.store, &integration).await?;
     Ok(integration)
 }
 
@@ -601,6 +611,18 @@ pub async fn update(
         next.call_options.allow_absolute_urls = allow;
         changed.push("allowAbsoluteUrls");
     }
+    match input.health_check {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => {
+            next.call_options.health_check = None;
+            changed.push("healthCheck");
+        }
+        MaybeUndefined::Value(check) => {
+            next.call_options.health_check =
+                Some(super::health::validate_check("input.healthCheck", check)?);
+            changed.push("healthCheck");
+        }
+    }
     if changed.is_empty() {
         return Ok(current);
     }
@@ -689,6 +711,9 @@ async fn save(
     }
     app.events.publish(BusEvent::Log(Box::new(log.to_row())));
     app.workers.wake.dispatcher.notify_one();
+    if current.call_options.health_check != next.call_options.health_check {
+        super::health::schedule(&app.store, &next).await?;
+    }
     Ok(next)
 }
 

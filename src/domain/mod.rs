@@ -2,9 +2,11 @@
 //! and which log entries and audit records each change leaves behind.
 
 pub mod access;
+pub mod alerts;
 pub mod call_options;
 pub mod credentials;
 pub mod executions;
+pub mod health;
 pub mod incoming;
 pub mod integrations;
 pub mod logs;

@@ -384,6 +384,7 @@ pub async fn update(app: &App, caller: &Caller, input: UpdateWebhookInput) -> Ap
     publish_logs(app, &journal);
     if resumed {
         app.workers.wake.deliveries.notify_one();
+        super::alerts::on_webhook_enabled(app, &row.id).await;
     }
     Ok(Webhook::from_row(&row)?)
 }
@@ -750,4 +751,43 @@ pub async fn message_of(
 ) -> AppResult<Option<Message>> {
     require_visible(caller, &delivery.project_id, "delivery", &delivery.id)?;
     Ok(crate::store::events::get(store, &delivery.event_id).await?)
+}
+
+/// Which outbox events a live subscriber wants, within one project it may see: the
+/// `events` subscription's filter (the same patterns webhooks use, wildcards included).
+#[derive(Debug, Clone)]
+pub struct EventSelection {
+    project_id: String,
+    patterns: Vec<String>,
+}
+
+impl EventSelection {
+    /// NOT_FOUND for a project the caller cannot see; BAD_USER_INPUT (with the path) for
+    /// a pattern that matches no event type.
+    pub async fn visible(
+        store: &crate::store::Store,
+        caller: &Caller,
+        project_id: &str,
+        types: Option<Vec<String>>,
+    ) -> AppResult<Self> {
+        super::projects::get(store, caller, project_id).await?;
+        let patterns = match types {
+            Some(types) => event_types("types", types)?,
+            None => vec!["*".to_owned()],
+        };
+        Ok(EventSelection {
+            project_id: project_id.to_owned(),
+            patterns,
+        })
+    }
+
+    /// A dispatched event, if the selection wants it.
+    pub fn live(&self, event: &Message) -> Option<Message> {
+        (event.project_id == self.project_id
+            && self
+                .patterns
+                .iter()
+                .any(|p| outbox::pattern_matches(p, &event.event_type)))
+        .then(|| event.clone())
+    }
 }

@@ -76,8 +76,23 @@ pub const EVENT_TYPES: &[EventTypeInfo] = &[
     },
     EventTypeInfo {
         name: "alert.fired",
-        description: "An alert started firing.",
-        example_data: || json!({ "alert": { "rule": "webhook_failing", "severity": "WARNING", "summary": "Webhook endpoint disabled after sustained failure" } }),
+        description: "An alert started firing (or, with `data.reminder: true`, is still firing unacknowledged).",
+        example_data: || json!({ "alert": { "id": "alr_01jd8x3m5q6w7e8r9t0y1u2i3o", "kind": "HEALTH_TRANSITION", "severity": "CRITICAL", "state": "FIRING", "summary": "Jira is UNHEALTHY: 3 consecutive failures", "integrationId": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "ruleId": "arl_01jd8x3m5q6w7e8r9t0y1u2i3o" } }),
+    },
+    EventTypeInfo {
+        name: "alert.acknowledged",
+        description: "Someone acknowledged a firing alert.",
+        example_data: || json!({ "alert": { "id": "alr_01jd8x3m5q6w7e8r9t0y1u2i3o", "kind": "HEALTH_TRANSITION", "severity": "CRITICAL", "state": "FIRING", "summary": "Jira is UNHEALTHY: 3 consecutive failures", "integrationId": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "ruleId": "arl_01jd8x3m5q6w7e8r9t0y1u2i3o" } }),
+    },
+    EventTypeInfo {
+        name: "alert.resolved",
+        description: "An alert was resolved, by hand or because its condition cleared.",
+        example_data: || json!({ "alert": { "id": "alr_01jd8x3m5q6w7e8r9t0y1u2i3o", "kind": "HEALTH_TRANSITION", "severity": "CRITICAL", "state": "FIRING", "summary": "Jira is UNHEALTHY: 3 consecutive failures", "integrationId": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "ruleId": "arl_01jd8x3m5q6w7e8r9t0y1u2i3o" } }),
+    },
+    EventTypeInfo {
+        name: "integration.health_changed",
+        description: "An integration's health status changed (HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN), with the reason.",
+        example_data: || json!({ "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira", "category": "PROJECT_MANAGEMENT" }, "previous": "HEALTHY", "current": "UNHEALTHY", "reason": "3 consecutive failures; last: answered 503, expected 2xx" }),
     },
     EventTypeInfo {
         name: "custom.*",

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+use crate::store::alerts::AlertRow;
 use crate::store::executions::ExecutionRow;
+use crate::store::health::TransitionRow;
 use crate::store::logs::LogRow;
 
 /// Something a subscription may want to see: the facts as they were stored (the store's
@@ -27,8 +29,21 @@ pub enum BusEvent {
     Execution(Box<ExecutionRow>),
     /// An outbox event was dispatched.
     Event(Box<crate::store::events::EventRow>),
+    /// An integration's health changed.
+    HealthChanged(Box<TransitionRow>),
+    /// An alert fired, was acknowledged, resolved, or reminded about.
+    Alert(Box<AlertEvent>),
     /// A webhook delivery attempt finished.
     DeliveryAttempt(Box<crate::store::webhooks::AttemptRow>),
+}
+
+/// What happened to an alert, with the alert as stored after it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AlertEvent {
+    pub alert: AlertRow,
+    /// FIRED, ACKNOWLEDGED, RESOLVED or REMINDED.
+    pub transition: String,
+    pub at: chrono::NaiveDateTime,
 }
 
 /// A broadcast channel of [`BusEvent`]s; cheap to clone.

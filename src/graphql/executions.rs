@@ -4,9 +4,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Json, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
-use futures_util::{Stream, StreamExt};
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use futures_util::Stream;
 
 use super::connection::{IdConnection, PageArgs, connection};
 use super::errors::{ApiError, ApiResult};
@@ -376,7 +374,7 @@ pub struct ExecutionSubscription;
 #[Subscription]
 impl ExecutionSubscription {
     /// Calls as they finish, filtered by project and integration. A subscriber that
-    /// falls behind gets a LAGGED error and the stream goes on.
+    /// falls behind gets a LAGGED error and the stream ends.
     async fn executions(
         &self,
         ctx: &Context<'_>,
@@ -392,15 +390,9 @@ impl ExecutionSubscription {
         )
         .await?;
         let receiver = app.events.subscribe();
-        Ok(BroadcastStream::new(receiver).filter_map(move |event| {
-            let item = match event {
-                Ok(event) => match &*event {
-                    BusEvent::Execution(row) => selection.live(row).map(|e| Ok(Execution(e))),
-                    _ => None,
-                },
-                Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(super::lagged(missed))),
-            };
-            futures_util::future::ready(item)
+        Ok(super::live(receiver, move |event| match event {
+            BusEvent::Execution(row) => selection.live(row).map(Execution),
+            _ => None,
         }))
     }
 }

@@ -118,6 +118,26 @@ impl Integration {
     ) -> ApiResult<Option<crate::domain::incoming::IncomingWebhook>> {
         Ok(crate::domain::incoming::get(&app(ctx).store, caller(ctx)?, &self.0).await?)
     }
+    /// How the integration is doing (status, uptime, latency, error rate, history).
+    async fn health(&self, ctx: &Context<'_>) -> ApiResult<super::health::Health> {
+        super::health::health_of(ctx, &self.0).await
+    }
+    /// The scheduled health check (null: health comes from real calls only).
+    async fn health_check(&self) -> Option<&crate::domain::health::HealthCheck> {
+        self.0.call_options.health_check.as_ref()
+    }
+    /// Alerts about this integration, oldest first.
+    #[graphql(complexity = "first.unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<crate::domain::alerts::AlertState>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<IdConnection<super::alerts::Alert>> {
+        super::alerts::integration_alerts(ctx, &self.0, state, PageArgs::forward(first, after))
+            .await
+    }
     /// Whether `executeRequest` may call absolute URLs.
     async fn allow_absolute_urls(&self) -> bool {
         self.0.call_options.allow_absolute_urls

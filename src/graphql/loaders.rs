@@ -57,3 +57,64 @@ impl Loader<String> for CredentialsLoader {
         Ok(found.into_iter().collect())
     }
 }
+
+/// Health states by integration ID.
+pub struct HealthStateLoader(pub Arc<App>);
+
+impl Loader<String> for HealthStateLoader {
+    type Value = crate::domain::health::Health;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let found = crate::domain::health::states_unchecked(&self.0.store, keys)
+            .await
+            .map_err(to_graphql)?;
+        Ok(found
+            .into_iter()
+            .map(|h| (h.integration_id.clone(), h))
+            .collect())
+    }
+}
+
+/// Health figures by (integration ID, window): one query per window for a page.
+pub struct HealthFiguresLoader(pub Arc<App>);
+
+impl Loader<(String, crate::domain::health::HealthWindow)> for HealthFiguresLoader {
+    type Value = crate::domain::health::Figures;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(String, crate::domain::health::HealthWindow)],
+    ) -> Result<HashMap<(String, crate::domain::health::HealthWindow), Self::Value>, Self::Error>
+    {
+        let mut by_window: HashMap<crate::domain::health::HealthWindow, Vec<String>> =
+            HashMap::new();
+        for (id, window) in keys {
+            by_window.entry(*window).or_default().push(id.clone());
+        }
+        let mut out = HashMap::new();
+        for (window, ids) in by_window {
+            let figures = crate::domain::health::figures_unchecked(&self.0.store, &ids, window)
+                .await
+                .map_err(to_graphql)?;
+            out.extend(figures.into_iter().map(|(id, f)| ((id, window), f)));
+        }
+        Ok(out)
+    }
+}
+
+/// Alert rules by ID.
+pub struct AlertRuleLoader(pub Arc<App>);
+
+impl Loader<String> for AlertRuleLoader {
+    type Value = crate::domain::alerts::AlertRule;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let found = crate::domain::alerts::rules_unchecked(&self.0.store, keys)
+            .await
+            .map_err(to_graphql)?;
+        Ok(found.into_iter().map(|r| (r.id.clone(), r)).collect())
+    }
+}

@@ -3,9 +3,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, InputObject, Json, Object, Subscription};
 use chrono::{DateTime, Utc};
-use futures_util::{Stream, StreamExt};
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use futures_util::Stream;
 
 use super::connection::{IdConnection, PageArgs, connection};
 use super::errors::{ApiError, ApiResult};
@@ -113,7 +111,7 @@ pub struct LogSubscription;
 impl LogSubscription {
     /// Log entries as they are written, filtered by project, integration and level.
     /// If this subscriber falls behind, it receives a LAGGED error saying how many
-    /// entries it missed, and the stream goes on.
+    /// entries it missed, and the stream ends.
     async fn logs(
         &self,
         ctx: &Context<'_>,
@@ -131,15 +129,9 @@ impl LogSubscription {
         )
         .await?;
         let receiver = app.events.subscribe();
-        Ok(BroadcastStream::new(receiver).filter_map(move |event| {
-            let item = match event {
-                Ok(event) => match &*event {
-                    BusEvent::Log(row) => selection.live(row).map(|entry| Ok(LogEntry(entry))),
-                    _ => None,
-                },
-                Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(super::lagged(missed))),
-            };
-            futures_util::future::ready(item)
+        Ok(super::live(receiver, move |event| match event {
+            BusEvent::Log(row) => selection.live(row).map(LogEntry),
+            _ => None,
         }))
     }
 }

@@ -3,10 +3,13 @@
 //! Request data carries the authenticated [`Caller`]; schema data carries the [`App`]
 //! and the data loaders. The HTTP and WebSocket transports live in `crate::http`.
 
+mod alerts;
 mod connection;
 mod credentials;
 pub mod errors;
+mod events;
 mod executions;
+mod health;
 mod integrations;
 mod loaders;
 mod logs;
@@ -35,6 +38,7 @@ pub struct Query(
     logs::LogQuery,
     credentials::CredentialQuery,
     webhooks::WebhookQuery,
+    alerts::AlertQuery,
 );
 
 /// The mutation root.
@@ -46,6 +50,8 @@ pub struct Mutation(
     credentials::CredentialMutation,
     executions::ExecutionMutation,
     webhooks::WebhookMutation,
+    health::HealthMutation,
+    alerts::AlertMutation,
 );
 
 /// The subscription root.
@@ -54,6 +60,9 @@ pub struct Subscription(
     logs::LogSubscription,
     executions::ExecutionSubscription,
     webhooks::DeliverySubscription,
+    events::EventSubscription,
+    health::HealthSubscription,
+    alerts::AlertSubscription,
 );
 
 pub type PatchbaySchema = Schema<Query, Mutation, Subscription>;
@@ -96,6 +105,18 @@ fn build_with(app: Arc<App>, websocket: bool) -> PatchbaySchema {
         .data(DataLoader::new(
             loaders::CredentialsLoader(app.clone()),
             tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::HealthStateLoader(app.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::HealthFiguresLoader(app.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::AlertRuleLoader(app.clone()),
+            tokio::spawn,
         ));
     if !config.introspection {
         builder = builder.disable_introspection();
@@ -120,11 +141,43 @@ pub(crate) fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
         .map_err(|_| AppError::Unauthenticated("authentication required".to_owned()))
 }
 
+/// A subscription stream over the bus: `select` picks (and shapes) the events this
+/// subscriber wants. The bus buffer per subscriber is bounded; a subscriber that falls
+/// behind gets one LAGGED error saying how many events it missed, and the stream ends
+/// (a slow subscriber never slows the others; the client resubscribes and catches up
+/// from the store).
+pub(crate) fn live<T, F>(
+    receiver: tokio::sync::broadcast::Receiver<Arc<crate::events::BusEvent>>,
+    mut select: F,
+) -> impl futures_util::Stream<Item = async_graphql::Result<T>> + Send + 'static
+where
+    T: Send + 'static,
+    F: FnMut(&crate::events::BusEvent) -> Option<T> + Send + 'static,
+{
+    use futures_util::StreamExt;
+    use futures_util::future::ready;
+    use tokio_stream::wrappers::BroadcastStream;
+    use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+    BroadcastStream::new(receiver)
+        .map(move |event| match event {
+            Ok(event) => select(&event).map(Ok),
+            Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(lagged(missed))),
+        })
+        .scan(false, |ended, item| {
+            if *ended {
+                return ready(None);
+            }
+            *ended = matches!(item, Some(Err(_)));
+            ready(Some(item))
+        })
+        .filter_map(ready)
+}
+
 /// The error a subscription stream yields when its subscriber fell behind the bus.
 pub(crate) fn lagged(missed: u64) -> async_graphql::Error {
     use async_graphql::ErrorExtensions;
     async_graphql::Error::new(format!(
-        "this subscriber fell behind; {missed} events were skipped"
+        "this subscriber fell behind and missed {missed} events; the stream ends here: subscribe again (and read what was missed from the matching query)"
     ))
     .extend_with(|_, e| e.set("code", "LAGGED"))
 }

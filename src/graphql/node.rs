@@ -13,6 +13,10 @@ use crate::error::AppError;
 use crate::ids::IdKind;
 
 /// An object with a global ID.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one short-lived value per node(id:) call"
+)]
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID"))]
 pub enum Node {
@@ -22,6 +26,8 @@ pub enum Node {
     Execution(Execution),
     Webhook(super::webhooks::Webhook),
     Delivery(super::webhooks::Delivery),
+    Alert(super::alerts::Alert),
+    AlertRule(super::alerts::AlertRule),
 }
 
 #[derive(Default)]
@@ -53,6 +59,8 @@ impl NodeQuery {
             Some(IdKind::Delivery) => {
                 Node::Delivery(super::webhooks::get_delivery(ctx, &id).await?)
             }
+            Some(IdKind::Alert) => Node::Alert(super::alerts::get(ctx, &id).await?),
+            Some(IdKind::AlertRule) => Node::AlertRule(super::alerts::get_rule(ctx, &id).await?),
             _ => return Err(AppError::not_found("node", id.as_str()).into()),
         };
         Ok(Some(node))

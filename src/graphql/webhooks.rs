@@ -258,6 +258,16 @@ impl Event {
             serde_json::from_str(&self.0.payload).map_err(AppError::internal)?,
         ))
     }
+    /// When the change happened (the document's `timestamp`).
+    async fn timestamp(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+    /// The document's `data`: what changed.
+    async fn data(&self) -> ApiResult<Json<serde_json::Value>> {
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&self.0.payload).map_err(AppError::internal)?;
+        Ok(Json(payload["data"].take()))
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at.and_utc()
     }

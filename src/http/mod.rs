@@ -1,6 +1,7 @@
-//! HTTP routes: `/graphql` (POST, GET, WebSocket, GraphiQL), `/healthz`, `/readyz`.
+//! HTTP routes: `/graphql` (POST, GET, WebSocket, GraphiQL), `/hooks/{id}`, `/healthz`,
+//! `/readyz`, and the embedded web client (the dashboard at `/`).
 
-mod graphiql;
+mod dashboard;
 mod graphql;
 mod health;
 mod hooks;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use http::header::{ACCEPT, UPGRADE};
 use http::{HeaderMap, HeaderName, StatusCode};
@@ -62,6 +63,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/hooks/{integration_id}",
             axum::routing::post(hooks::receive),
         )
+        .fallback(dashboard::serve)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
@@ -102,7 +104,7 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     if wants_html && !has_query {
-        return graphiql::page().into_response();
+        return dashboard::graphiql(&parts.headers);
     }
     graphql::get(&state, &parts.headers, raw_query).await
 }

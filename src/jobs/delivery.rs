@@ -324,8 +324,8 @@ async fn finish(
     Ok(())
 }
 
-/// Disables an endpoint: `webhook.disabled` and `alert.fired` events and a WARN log
-/// entry in the same transaction.
+/// Disables an endpoint: a `webhook.disabled` event and a WARN log entry in the same
+/// transaction, then a WEBHOOK_DISABLED alert.
 async fn disable(app: &App, webhook: &WebhookRow, reason: &str) -> anyhow::Result<()> {
     let summary = json_webhook(webhook);
     let log = LogEntry::new(
@@ -343,25 +343,24 @@ async fn disable(app: &App, webhook: &WebhookRow, reason: &str) -> anyhow::Resul
             Some(&webhook.project_id),
             serde_json::json!({ "reason": reason }),
         ),
-        events: vec![
-            outbox::event(
-                &webhook.project_id,
-                "webhook.disabled",
-                serde_json::json!({ "webhook": summary, "reason": reason }),
-            ),
-            outbox::event(
-                &webhook.project_id,
-                "alert.fired",
-                serde_json::json!({ "alert": {
-                    "rule": "webhook_failing", "severity": "WARNING",
-                    "summary": format!("Webhook endpoint {} disabled: {reason}", webhook.url),
-                }, "webhook": summary }),
-            ),
-        ],
+        events: vec![outbox::event(
+            &webhook.project_id,
+            "webhook.disabled",
+            serde_json::json!({ "webhook": summary, "reason": reason }),
+        )],
     };
     if webhook_store::disable(&app.store, &webhook.id, reason, &journal).await? {
         app.events.publish(BusEvent::Log(Box::new(log.to_row())));
         app.workers.wake.dispatcher.notify_one();
+        // A real alert (deduplicated, acknowledgeable), fired by the domain's rules.
+        crate::domain::alerts::on_webhook_disabled(
+            app,
+            &webhook.project_id,
+            &webhook.id,
+            &webhook.url,
+            reason,
+        )
+        .await;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! on shutdown they stop claiming and let in-flight deliveries finish.
 
 pub mod delivery;
+pub mod monitor;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +51,7 @@ pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
         tokio::spawn(delivery_worker(app.clone(), shutdown.clone())),
         listener,
     ];
+    tasks.extend(monitor::spawn(app.clone(), shutdown.clone()));
     if let Some(outgoing) = app.events.take_relay_queue() {
         tasks.push(tokio::spawn(crate::events::relay::forward(
             app.store.clone(),

@@ -191,3 +191,14 @@ pub async fn get_many(store: &Store, ids: &[String]) -> StoreResult<Vec<Integrat
             .await?)
     })
 }
+
+/// IDs of a project's integrations (the alert evaluator's subjects of a project-wide rule).
+pub async fn ids_of_project(store: &Store, project_id: &str) -> StoreResult<Vec<String>> {
+    with_read!(store, |conn| {
+        Ok(integrations::table
+            .filter(integrations::project_id.eq(project_id))
+            .select(integrations::id)
+            .load(conn)
+            .await?)
+    })
+}

@@ -6,9 +6,11 @@
 //! SQLite gets a single-connection write pool (writes serialise in-process instead of
 //! failing with SQLITE_BUSY) and a read pool; PostgreSQL uses one pool for both.
 
+pub mod alerts;
 pub mod audit;
 pub mod events;
 pub mod executions;
+pub mod health;
 pub mod integrations;
 pub mod jobs;
 pub mod logs;

@@ -256,6 +256,110 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    health_states (integration_id) {
+        integration_id -> Text,
+        project_id -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        consecutive_failures -> Integer,
+        consecutive_successes -> Integer,
+        last_checked_at -> Nullable<Timestamp>,
+        last_latency_ms -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        next_check_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    health_transitions (id) {
+        id -> Text,
+        integration_id -> Text,
+        project_id -> Text,
+        previous -> Text,
+        current -> Text,
+        reason -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    health_buckets (integration_id, span_seconds, bucket_start) {
+        integration_id -> Text,
+        span_seconds -> Integer,
+        bucket_start -> Timestamp,
+        checks -> Integer,
+        check_failures -> Integer,
+        calls -> Integer,
+        call_failures -> Integer,
+        latency_sum -> BigInt,
+        latency_count -> Integer,
+        h0 -> Integer,
+        h1 -> Integer,
+        h2 -> Integer,
+        h3 -> Integer,
+        h4 -> Integer,
+        h5 -> Integer,
+        h6 -> Integer,
+        h7 -> Integer,
+        h8 -> Integer,
+        h9 -> Integer,
+        h10 -> Integer,
+        h11 -> Integer,
+        h12 -> Integer,
+        h13 -> Integer,
+        h14 -> Integer,
+        h15 -> Integer,
+    }
+}
+
+diesel::table! {
+    alert_rules (id) {
+        id -> Text,
+        project_id -> Text,
+        integration_id -> Nullable<Text>,
+        name -> Text,
+        kind -> Text,
+        threshold -> Nullable<Double>,
+        window_seconds -> Integer,
+        breaches -> Integer,
+        evaluations -> Integer,
+        severity -> Text,
+        reminder_seconds -> Nullable<Integer>,
+        enabled -> Bool,
+        recent -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> Text,
+        project_id -> Text,
+        integration_id -> Nullable<Text>,
+        rule_id -> Nullable<Text>,
+        subject -> Text,
+        dedupe_key -> Nullable<Text>,
+        kind -> Text,
+        severity -> Text,
+        state -> Text,
+        summary -> Text,
+        details -> Text,
+        fired_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+        last_notified_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(health_states, integrations);
+
 diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(deliveries -> events (event_id));
 diesel::allow_tables_to_appear_in_same_query!(deliveries, webhooks, events, delivery_attempts);

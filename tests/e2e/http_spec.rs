@@ -284,3 +284,71 @@ async fn complexity_is_limited() {
         .await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_is_served_with_its_headers_and_client_routes() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let get = |path: &str, accept: &str| {
+        server
+            .http
+            .get(format!("{}{path}", server.url))
+            .header(ACCEPT, accept)
+            .send()
+    };
+    let html = "text/html,application/xhtml+xml";
+    let page = get("/", html).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(content_type(&page).starts_with("text/html"));
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(page.headers().contains_key("referrer-policy"));
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    let body = page.text().await.unwrap();
+    // Every script of the page is a hashed file, served for a year.
+    let script = body
+        .split("src=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .find(|s| s.starts_with("/assets/") && s.ends_with(".js"))
+        .expect("the page loads a script from /assets/");
+    let asset = get(script, "*/*").await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert!(
+        content_type(&asset).contains("javascript"),
+        "{}",
+        content_type(&asset)
+    );
+    assert!(
+        asset.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    // A client route gets the page; a missing asset and server paths do not.
+    let route = get("/integrations/int_123/logs", html).await.unwrap();
+    assert_eq!(route.status(), 200);
+    assert_eq!(route.text().await.unwrap(), body);
+    assert_eq!(get("/assets/nope.js", html).await.unwrap().status(), 404);
+    assert_eq!(get("/hooks/int_x", html).await.unwrap().status(), 405);
+    assert_eq!(
+        get("/no/such/thing", "application/json")
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // GraphiQL comes from the binary (no CDN) with the same policy.
+    let graphiql = get("/graphql", html).await.unwrap();
+    assert!(graphiql.headers().contains_key("content-security-policy"));
+    let graphiql = graphiql.text().await.unwrap();
+    assert!(graphiql.contains("GraphiQL") && !graphiql.contains("unpkg"));
+    server.stop().await;
+}

@@ -4,10 +4,12 @@
 
 mod architecture;
 mod auth;
+mod browser;
 mod cli;
 mod credentials;
 mod http_spec;
 mod integrations;
+mod monitoring;
 mod operations;
 mod outbound;
 mod projects;

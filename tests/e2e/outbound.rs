@@ -629,6 +629,7 @@ async fn the_circuit_opens_rejects_fast_and_closes_after_a_probe() {
         .unwrap()
         .iter()
         .filter_map(|e| e["node"]["metadata"]["event"].as_str().map(str::to_owned))
+        .filter(|event| event.starts_with("integration.circuit"))
         .collect();
     assert_eq!(
         events,

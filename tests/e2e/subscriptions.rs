@@ -122,7 +122,10 @@ pub(crate) async fn subscribe(server: &TestServer, query: &str) -> Socket {
 
 const LOGS: &str = "subscription($min: LogLevel) { logs(minLevel: $min) { level message project { id } integration { name } } }";
 
-on_both_backends!(log_subscribers_see_their_project_only);
+on_both_backends!(
+    log_subscribers_see_their_project_only,
+    event_subscribers_get_their_projects_events_by_pattern
+);
 
 async fn log_subscribers_see_their_project_only(backend: Backend) {
     let server = TestServer::start(backend).await;
@@ -274,4 +277,61 @@ async fn subscribers_see_changes_made_on_another_replica() {
     assert_eq!(entry["integration"]["name"], "Remote");
     second.stop().await;
     first.stop().await;
+}
+
+const EVENTS: &str = "subscription($p: ID!, $t: [String!]) { events(projectId: $p, types: $t) { id type projectId timestamp data } }";
+
+async fn event_subscribers_get_their_projects_events_by_pattern(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let p1 = server.create_project("One").await;
+    let p2 = server.create_project("Two").await;
+    let viewer1 = server.token(Role::Viewer, Some(&p1)).await;
+
+    let mut socket = connect(&server, "graphql-transport-ws").await;
+    init(
+        &mut socket,
+        json!({ "Authorization": format!("Bearer {viewer1}") }),
+    )
+    .await;
+    send(&mut socket, json!({ "id": "e", "type": "subscribe", "payload": { "query": EVENTS, "variables": { "p": p1, "t": ["integration.*"] } } })).await;
+    subscribers(&server, 1).await;
+
+    // Another project's change and a non-matching type are not seen; ours is, as webhooks get it.
+    server.create_integration(&p2, "Elsewhere").await;
+    server
+        .ok(
+            &server.admin,
+            "mutation($i: PublishEventInput!) { publishEvent(input: $i) { event { id } } }",
+            json!({ "i": { "projectId": p1, "type": "custom.ping", "data": {} } }),
+        )
+        .await;
+    let id = server.create_integration(&p1, "Jira").await;
+    let message = next_for(&mut socket, "e").await;
+    let event = &message["payload"]["data"]["events"];
+    assert_eq!(event["type"], "integration.created", "{message}");
+    assert_eq!(event["projectId"], p1.as_str());
+    assert_eq!(event["data"]["integration"]["id"], id.as_str());
+    assert!(event["id"].as_str().unwrap().starts_with("msg_"));
+
+    // Another project's events are NOT_FOUND; a pattern matching nothing is bad input.
+    send(&mut socket, json!({ "id": "x", "type": "subscribe", "payload": { "query": EVENTS, "variables": { "p": p2 } } })).await;
+    let message = next_for(&mut socket, "x").await;
+    assert_eq!(
+        errors_of(&message)[0]["extensions"]["code"],
+        "NOT_FOUND",
+        "{message}"
+    );
+    send(&mut socket, json!({ "id": "y", "type": "subscribe", "payload": { "query": EVENTS, "variables": { "p": p1, "t": ["nothing.here"] } } })).await;
+    let message = next_for(&mut socket, "y").await;
+    assert_eq!(
+        errors_of(&message)[0]["extensions"]["code"],
+        "BAD_USER_INPUT",
+        "{message}"
+    );
+    assert_eq!(
+        errors_of(&message)[0]["extensions"]["field"],
+        "types[0]",
+        "{message}"
+    );
+    server.stop().await;
 }

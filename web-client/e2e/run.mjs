@@ -1,0 +1,333 @@
+// End-to-end suite: a real patchbay server on a fresh data dir, a local upstream and webhook
+// receiver, headless Debian Chromium driven by playwright-core. `npm run e2e`.
+//
+// Env: PATCHBAY_BIN (default ../target/release/patchbay), PATCHBAY_CHROMIUM (default
+// /usr/bin/chromium), PATCHBAY_E2E_SKIP_WITHOUT_BROWSER=1 (print SKIPPED and exit 0 when
+// chromium or the binary is missing; otherwise that is a failure), PATCHBAY_E2E_SITE
+// (auto|server|preview), PATCHBAY_E2E_ARTIFACTS (default e2e/artifacts).
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ROOT, gql, resolveSite, startPatchbay, startReceiver, startUpstream, waitFor } from './harness.mjs';
+
+const BIN = resolve(ROOT, process.env.PATCHBAY_BIN || '../target/release/patchbay');
+const CHROMIUM = process.env.PATCHBAY_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = resolve(ROOT, process.env.PATCHBAY_E2E_ARTIFACTS || 'e2e/artifacts');
+const SITE_MODE = process.env.PATCHBAY_E2E_SITE || 'auto';
+const ALLOW_SKIP = process.env.PATCHBAY_E2E_SKIP_WITHOUT_BROWSER === '1';
+
+const log = (msg) => console.log(`[e2e] ${msg}`);
+
+function missing(what, hint) {
+  if (ALLOW_SKIP) {
+    console.log(`SKIPPED: e2e did not run: ${what}. ${hint}`);
+    process.exit(0);
+  }
+  console.error(`FATAL: e2e cannot run: ${what}. ${hint}\n(set PATCHBAY_E2E_SKIP_WITHOUT_BROWSER=1 to skip instead of failing)`);
+  process.exit(1);
+}
+if (!existsSync(CHROMIUM)) missing(`no Chromium at ${CHROMIUM}`, 'Run scripts/ensure-chromium.sh (apt-get install chromium) or set PATCHBAY_CHROMIUM.');
+if (!existsSync(BIN)) missing(`no patchbay binary at ${BIN}`, 'Build it (cargo build --release) or set PATCHBAY_BIN.');
+if (!existsSync(join(ROOT, 'dist/index.html'))) missing('dist/ is not built', 'Run npm run build.');
+
+const { chromium } = await import('playwright-core');
+
+const results = [];
+const consoleErrors = [];
+const foreignRequests = [];
+let expectAuthErrors = false;
+let stopped = false;
+
+async function step(name, fn) {
+  if (stopped) {
+    results.push({ name, ok: false, skipped: true });
+    console.log(`  - ${name} (not run)`);
+    return;
+  }
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`  ✓ ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    results.push({ name, ok: false, error });
+    console.log(`  ✗ ${name}\n    ${String(error?.stack || error).split('\n').slice(0, 6).join('\n    ')}`);
+    try {
+      await page.screenshot({ path: join(ARTIFACTS, `failure-${name.replace(/\W+/g, '-')}.png`), fullPage: true });
+    } catch {
+      /* no page */
+    }
+    stopped = true;
+  }
+}
+
+mkdirSync(ARTIFACTS, { recursive: true });
+const server = await startPatchbay(BIN, { log });
+log(`patchbay at ${server.base}; login URL printed: ${server.loginUrl.replace(/token=.*/, 'token=pbk_…')}`);
+const upstream = await startUpstream();
+const receiver = await startReceiver();
+const site = await resolveSite(server.base, SITE_MODE, { log });
+log(`pages from ${site.mode} at ${site.base} (GraphiQL at ${site.graphiqlPath}); CSP: ${site.csp ?? 'none'}`);
+
+const profile = mkdtempSync(join(tmpdir(), 'patchbay-e2e-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM,
+  headless: true,
+  chromiumSandbox: false,
+  viewport: { width: 1280, height: 900 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+context.setDefaultTimeout(15_000);
+const page = context.pages()[0] ?? (await context.newPage());
+page.on('console', (msg) => {
+  if (msg.type() !== 'error') return;
+  const text = msg.text();
+  if (expectAuthErrors && /401|Unauthorized/i.test(text)) return;
+  consoleErrors.push(`${page.url()}: ${text}`);
+});
+page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: uncaught ${err.message}`));
+page.on('request', (req) => {
+  const url = new URL(req.url());
+  if (!['127.0.0.1', 'localhost'].includes(url.hostname) && !['data:', 'blob:'].includes(url.protocol)) foreignRequests.push(req.url());
+});
+
+const u = (path) => site.base + path;
+async function shot(name) {
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: join(ARTIFACTS, `${name}-${scheme}.png`), fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+async function expectText(locator, text) {
+  await locator.filter({ hasText: text }).first().waitFor();
+}
+/** Every visible form control has an accessible name. */
+async function checkLabels(where) {
+  const unlabeled = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea')]
+      .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+  if (unlabeled.length) throw new Error(`${where}: controls without a label: ${unlabeled.join(' | ')}`);
+}
+
+let integrationId;
+let webhookUrl;
+
+console.log('patchbay web-client e2e');
+await step('log in through the printed login URL', async () => {
+  const printed = new URL(server.loginUrl);
+  // The printed URL's fragment works on any dashboard route.
+  await page.goto(u('/' + printed.hash));
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  const state = await page.evaluate(() => ({ hash: location.hash, token: localStorage.getItem('patchbay.token') }));
+  if (state.hash) throw new Error(`token left in the address bar: ${state.hash}`);
+  if (state.token !== server.token) throw new Error('token not stored under patchbay.token');
+  await page.getByText('ADMIN', { exact: true }).first().waitFor();
+});
+
+await step('create a project and an integration pointing at the local upstream', async () => {
+  await page.getByRole('link', { name: 'Integrations' }).first().click();
+  await page.getByRole('link', { name: 'New integration' }).click();
+  await page.getByLabel('Project name').fill('E2E Project');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.getByLabel('Name', { exact: true }).waitFor();
+  await checkLabels('integration form');
+  await shot('integration-new');
+  await page.getByLabel('Name', { exact: true }).fill('Upstream API');
+  await page.getByLabel('Base URL').fill(upstream.url);
+  await page.getByLabel('Tags').fill('e2e, local');
+  await page.getByLabel('Description').fill('A local node http server');
+  await page.getByRole('button', { name: 'Create integration' }).click();
+  await page.waitForURL(/\/integrations\/int_/);
+  integrationId = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+  await page.getByRole('heading', { name: 'Upstream API' }).waitFor();
+});
+
+await step('test connection', async () => {
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expectText(page.getByTestId('test-result'), 'Connection works');
+  if (!upstream.requests.some((r) => r.method === 'GET' && r.url === '/')) throw new Error('the upstream saw no GET /');
+  await page.getByTestId('credentials-status').waitFor();
+  await shot('integration-detail');
+});
+
+await step('API explorer runs executeRequest', async () => {
+  await page.getByRole('link', { name: 'API explorer' }).click();
+  await page.getByLabel('Path').fill('/items');
+  await page.getByRole('button', { name: 'Send request' }).click();
+  const response = page.getByTestId('explorer-response');
+  await expectText(response, 'second item');
+  await expectText(response, 'x-upstream');
+  await checkLabels('API explorer');
+  await shot('integration-explorer');
+});
+
+await step('executions tab shows recent calls', async () => {
+  await page.getByRole('link', { name: 'Executions', exact: true }).click();
+  await expectText(page.locator('table'), '/items');
+  await shot('integration-executions');
+});
+
+await step('logs tab streams new entries live', async () => {
+  await page.getByRole('link', { name: 'Logs', exact: true }).click();
+  const lines = page.locator('.log-line');
+  await lines.first().waitFor();
+  const before = await lines.count();
+  await page.waitForTimeout(500); // let the subscription start
+  const r = await gql(server.base, server.token, 'mutation($id: ID!) { updateIntegration(input: { id: $id, description: "changed by e2e" }) { integration { version } } }', { id: integrationId });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  await waitFor(async () => (await lines.count()) > before, { what: 'a live log line' });
+  await page.getByLabel('Level').selectOption('ERROR');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.getByRole('button', { name: /Resume/ }).click();
+  await page.getByLabel('Level').selectOption('');
+  await shot('integration-logs');
+});
+
+await step('integrations list: search, filter, page', async () => {
+  await page.getByRole('link', { name: 'Integrations' }).first().click();
+  await page.getByRole('link', { name: 'Upstream API' }).waitFor();
+  await page.getByLabel('Search').fill('no such thing');
+  await page.getByText('No integration matches these filters.').waitFor();
+  await page.getByLabel('Search').fill('upstream');
+  await page.getByRole('link', { name: 'Upstream API' }).waitFor();
+  await page.getByLabel('Enabled', { exact: true }).selectOption('false');
+  await page.getByText('No integration matches these filters.').waitFor();
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await page.getByRole('link', { name: 'Upstream API' }).waitFor();
+  await checkLabels('integrations list');
+  await shot('integrations');
+});
+
+await step('overview: counts and live executions', async () => {
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.getByText('Integrations', { exact: true }).first().waitFor();
+  await page.waitForTimeout(700);
+  const r = await gql(server.base, server.token, 'mutation($id: ID!) { executeRequest(input: { integrationId: $id, path: "/items/live" }) { status } }', { id: integrationId });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  await expectText(page.locator('section.panel'), '/items/live');
+  await shot('overview');
+});
+
+await step('create a webhook; the secret is shown once', async () => {
+  await page.getByRole('link', { name: 'Webhooks' }).first().click();
+  await page.getByRole('link', { name: 'New webhook' }).click();
+  await page.getByLabel('Endpoint URL').fill(receiver.url);
+  await page.getByLabel('every event').check();
+  await checkLabels('webhook form');
+  await shot('webhook-new');
+  await page.getByRole('button', { name: 'Create webhook' }).click();
+  const secret = await page.getByTestId('secret').textContent();
+  if (!secret?.startsWith('whsec_')) throw new Error(`unexpected secret ${secret}`);
+  await page.getByRole('link', { name: 'Open the webhook' }).click();
+  await page.waitForURL(/\/webhooks\/whk_/);
+  webhookUrl = page.url();
+});
+
+await step('send a test event: delivery with attempts, live attempt', async () => {
+  await page.waitForTimeout(500);
+  await page.getByRole('button', { name: 'Send test event' }).click();
+  await waitFor(() => receiver.received.some((r) => r.body.includes('webhook.test')), { what: 'the receiver to get webhook.test' });
+  const deliveries = page.getByTestId('deliveries');
+  await expectText(deliveries, 'webhook.test');
+  await expectText(deliveries, '1 attempt');
+  await expectText(page.locator('[aria-label="Live delivery attempts"]'), '200');
+  const signed = receiver.received.find((r) => r.body.includes('webhook.test'));
+  if (!signed.headers['webhook-signature']?.startsWith('v1,')) throw new Error('delivery is not signed');
+  await shot('webhook-detail');
+});
+
+await step('pause, resume, redeliver, rotate secret', async () => {
+  await page.getByRole('button', { name: 'Pause' }).first().click();
+  await page.getByText('Paused: deliveries wait').waitFor();
+  await page.getByRole('button', { name: 'Resume' }).first().click();
+  await page.getByText('Resumed').waitFor();
+  await page.getByRole('button', { name: 'Redeliver' }).first().click();
+  await page.getByText('Redelivery queued').waitFor();
+  await page.getByRole('button', { name: 'Rotate secret…' }).click();
+  await page.getByRole('button', { name: 'Rotate secret', exact: true }).click();
+  const secret = await page.getByTestId('secret').textContent();
+  if (!secret?.startsWith('whsec_')) throw new Error('no new secret');
+  await page.getByRole('link', { name: 'Webhooks' }).first().click();
+  await page.getByRole('link', { name: receiver.url }).waitFor();
+  await shot('webhooks');
+});
+
+await step('key rotation with progress (ADMIN)', async () => {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Rotate encryption key…' }).click();
+  await page.getByRole('button', { name: 'Start rotation' }).click();
+  await expectText(page.getByTestId('rotation'), 'Done');
+  await shot('settings');
+});
+
+await step('GraphiQL runs a query (bundled, no internet)', async () => {
+  // In server mode the printed GraphiQL login URL (/graphql#token=…) opens GraphiQL.
+  const printed = new URL(server.loginUrl);
+  const target = site.graphiqlPath === '/graphql' ? u('/graphql' + printed.hash) : u(site.graphiqlPath);
+  await page.goto(target);
+  await page.locator('.graphiql-container').waitFor();
+  await expectText(page.locator('#who'), 'logged in with token');
+  if (await page.evaluate(() => location.hash)) throw new Error('token left in the address bar');
+  await page.locator('.graphiql-execute-button').click();
+  await expectText(page.locator('.result-window'), 'E2E Project');
+  await shot('graphiql');
+});
+
+await step('a refused token shows the log-in screen; paste a token to log in', async () => {
+  expectAuthErrors = true;
+  await page.goto(u('/'));
+  await page.evaluate(() => localStorage.setItem('patchbay.token', 'pbk_not_a_real_token'));
+  await page.reload();
+  await page.getByTestId('token-refused').waitFor();
+  await checkLabels('login');
+  await shot('login-refused');
+  await page.getByLabel('API token or login URL').fill(server.token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+});
+
+await step('a revoked token is refused', async () => {
+  const created = await gql(server.base, server.token, 'mutation { createApiToken(input: { name: "e2e viewer", role: VIEWER }) { secret token { id } } }');
+  if (created.errors) throw new Error(JSON.stringify(created.errors));
+  const { secret, token } = created.data.createApiToken;
+  await page.goto(u(`/webhooks#token=${secret}`));
+  await page.getByText('VIEWER', { exact: true }).first().waitFor();
+  const revoked = await gql(server.base, server.token, 'mutation($id: ID!) { revokeApiToken(id: $id) { token { revokedAt } } }', { id: token.id });
+  if (revoked.errors) throw new Error(JSON.stringify(revoked.errors));
+  await page.reload();
+  await page.getByTestId('token-refused').waitFor();
+  expectAuthErrors = false;
+});
+
+await step('log out', async () => {
+  await page.goto(u(`/#token=${server.token}`));
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByText('You are logged out.').waitFor();
+  await shot('login');
+  if (await page.evaluate(() => localStorage.getItem('patchbay.token'))) throw new Error('token still stored');
+});
+
+await step('no console errors, no requests off this machine', async () => {
+  if (consoleErrors.length) throw new Error(`console errors:\n${consoleErrors.join('\n')}`);
+  if (foreignRequests.length) throw new Error(`requests to other hosts:\n${foreignRequests.join('\n')}`);
+});
+
+await context.close();
+await site.close();
+server.child.kill('SIGTERM');
+await upstream.close();
+await receiver.close();
+rmSync(profile, { recursive: true, force: true });
+rmSync(server.dataDir, { recursive: true, force: true });
+
+const passed = results.filter((r) => r.ok).length;
+const skipped = results.filter((r) => r.skipped).length;
+const failed = results.length - passed - skipped;
+log(`screenshots in ${ARTIFACTS}`);
+console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+process.exit(failed || skipped ? 1 : 0);

@@ -1,0 +1,301 @@
+// Every GraphQL operation the dashboard sends. `npm run codegen` types them from
+// ../schema.graphql into src/gql/ (only fields that exist in the schema compile).
+import { graphql } from '../gql';
+
+export const ViewerQuery = graphql(`
+  query Viewer {
+    viewer {
+      tokenId
+      name
+      role
+      project { id name slug }
+    }
+  }
+`);
+
+export const ProjectsQuery = graphql(`
+  query Projects($first: Int, $after: String) {
+    projects(first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id name slug description createdAt } }
+    }
+  }
+`);
+
+export const CreateProjectMutation = graphql(`
+  mutation CreateProject($input: CreateProjectInput!) {
+    createProject(input: $input) { project { id name slug description createdAt } }
+  }
+`);
+
+export const OverviewQuery = graphql(`
+  query Overview($projectId: ID) {
+    projects(first: 1) { totalCount }
+    all: integrations(projectId: $projectId, first: 1) { totalCount }
+    enabled: integrations(projectId: $projectId, filter: { enabled: true }, first: 1) { totalCount }
+    active: integrations(projectId: $projectId, filter: { status: ACTIVE }, first: 1) { totalCount }
+    activeEnabled: integrations(projectId: $projectId, filter: { status: ACTIVE, enabled: true }, first: 1) { totalCount }
+    webhooks(projectId: $projectId, first: 100) {
+      totalCount
+      nodes { id status failureCount }
+    }
+  }
+`);
+
+export const IntegrationsQuery = graphql(`
+  query Integrations($projectId: ID, $filter: IntegrationFilter, $first: Int, $after: String) {
+    integrations(projectId: $projectId, filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        cursor
+        node {
+          id name description category protocol status enabled tags baseUrl authKind
+          circuitState updatedAt
+          project { id name }
+        }
+      }
+    }
+  }
+`);
+
+
+export const IntegrationQuery = graphql(`
+  query Integration($id: ID!, $window: TimeWindow) {
+    integration(id: $id) {
+      id name description category protocol status enabled tags baseUrl config headers authKind
+      timeoutMs allowAbsoluteUrls circuitState createdBy version createdAt updatedAt
+      project { id name slug }
+      credentials { kind setFields updatedAt expiresAt keyId refreshError refreshFailedAt }
+      retryPolicy { maxRetries baseDelayMs maxDelayMs }
+      rateLimit { requestsPerMinute burst }
+      cache { enabled ttlSeconds }
+      connectionCheck { method path expectedStatus }
+      incomingWebhook { scheme header path updatedAt }
+      metrics(window: $window) {
+        window totalRequests successCount failureCount successRate averageLatencyMs
+        p95LatencyMs bytesIn bytesOut lastActivityAt
+      }
+    }
+  }
+`);
+
+export const ExecutionsPageQuery = graphql(`
+  query ExecutionsPage($id: ID!, $success: Boolean, $first: Int, $after: String) {
+    integration(id: $id) {
+      id
+      executions(success: $success, first: $first, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          id operation method path statusCode success latencyMs retries cached bytes
+          errorClass errorMessage recoverable recoveryAction startedAt
+        }
+      }
+    }
+  }
+`);
+
+export const IntegrationLogsPageQuery = graphql(`
+  query IntegrationLogsPage($id: ID!, $minLevel: LogLevel, $first: Int, $after: String) {
+    integration(id: $id) {
+      id
+      logs(minLevel: $minLevel, first: $first, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        nodes { id level message metadata at integrationId }
+      }
+    }
+  }
+`);
+
+export const LogsPageQuery = graphql(`
+  query LogsPage($filter: LogFilter, $first: Int, $after: String) {
+    logs(filter: $filter, first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { id level message metadata at integrationId integration { id name } }
+    }
+  }
+`);
+
+export const CreateIntegrationMutation = graphql(`
+  mutation CreateIntegration($input: CreateIntegrationInput!) {
+    createIntegration(input: $input) { integration { id name version } }
+  }
+`);
+
+export const UpdateIntegrationMutation = graphql(`
+  mutation UpdateIntegration($input: UpdateIntegrationInput!) {
+    updateIntegration(input: $input) {
+      integration {
+        id name description category protocol status enabled tags baseUrl config headers
+        timeoutMs allowAbsoluteUrls version updatedAt
+        connectionCheck { method path expectedStatus }
+      }
+    }
+  }
+`);
+
+export const DeleteIntegrationMutation = graphql(`
+  mutation DeleteIntegration($id: ID!) {
+    deleteIntegration(id: $id) { deletedId }
+  }
+`);
+
+export const SetIntegrationEnabledMutation = graphql(`
+  mutation SetIntegrationEnabled($id: ID!, $enabled: Boolean!) {
+    setIntegrationEnabled(id: $id, enabled: $enabled) { integration { id enabled version updatedAt } }
+  }
+`);
+
+export const SetCredentialsMutation = graphql(`
+  mutation SetCredentials($input: SetCredentialsInput!) {
+    setCredentials(input: $input) {
+      integration {
+        id authKind version
+        credentials { kind setFields updatedAt expiresAt keyId refreshError refreshFailedAt }
+      }
+    }
+  }
+`);
+
+export const TestConnectionMutation = graphql(`
+  mutation TestConnection($id: ID!) {
+    testConnection(id: $id) {
+      ok statusCode latencyMs errorClass message
+      execution { id startedAt }
+    }
+  }
+`);
+
+export const ExecuteRequestMutation = graphql(`
+  mutation ExecuteRequest($input: ExecuteRequestInput!) {
+    executeRequest(input: $input) {
+      ok status headers body bodyText truncated cached
+      error { code errorClass message recoverable recoveryAction retryAfterSeconds }
+      execution { id latencyMs retries bytes startedAt }
+    }
+  }
+`);
+
+export const LogsSubscription = graphql(`
+  subscription LiveLogs($projectId: ID, $integrationId: ID, $minLevel: LogLevel) {
+    logs(projectId: $projectId, integrationId: $integrationId, minLevel: $minLevel) {
+      id level message metadata at integrationId
+      integration { id name }
+    }
+  }
+`);
+
+export const ExecutionsSubscription = graphql(`
+  subscription LiveExecutions($projectId: ID, $integrationId: ID) {
+    executions(projectId: $projectId, integrationId: $integrationId) {
+      id operation method path statusCode success latencyMs retries cached bytes
+      errorClass errorMessage recoverable recoveryAction startedAt
+      integration { id name }
+    }
+  }
+`);
+
+export const DeliveriesSubscription = graphql(`
+  subscription LiveDeliveries($webhookId: ID) {
+    deliveries(webhookId: $webhookId) {
+      id deliveryId webhookId statusCode latencyMs responseSnippet error at
+    }
+  }
+`);
+
+export const WebhooksQuery = graphql(`
+  query Webhooks($projectId: ID, $first: Int, $after: String) {
+    webhooks(projectId: $projectId, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id url description eventTypes enabled status disabledReason failureCount lastDeliveryAt createdAt
+        project { id name }
+      }
+    }
+  }
+`);
+
+export const WebhookQuery = graphql(`
+  query Webhook($id: ID!, $window: TimeWindow, $status: DeliveryStatus, $first: Int, $after: String) {
+    webhook(id: $id) {
+      id url description eventTypes enabled status disabledReason failureCount failingSince
+      lastDeliveryAt previousSecretExpiresAt headers rateLimitPerSecond createdBy createdAt updatedAt
+      filter { integrationIds categories }
+      project { id name }
+      stats(window: $window) { window attempts successfulAttempts successRate p95LatencyMs lastAttemptAt }
+      deliveries(status: $status, first: $first, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          id eventType status attemptCount nextAttemptAt lastStatusCode createdAt
+          event { id type createdAt }
+          attempts { id statusCode latencyMs responseSnippet error at }
+        }
+      }
+    }
+  }
+`);
+
+export const EventTypesQuery = graphql(`
+  query EventTypes {
+    eventTypes { name description example }
+  }
+`);
+
+export const CreateWebhookMutation = graphql(`
+  mutation CreateWebhook($input: CreateWebhookInput!) {
+    createWebhook(input: $input) { secret webhook { id url status } }
+  }
+`);
+
+export const UpdateWebhookMutation = graphql(`
+  mutation UpdateWebhook($input: UpdateWebhookInput!) {
+    updateWebhook(input: $input) { webhook { id url description eventTypes enabled status disabledReason updatedAt } }
+  }
+`);
+
+export const DeleteWebhookMutation = graphql(`
+  mutation DeleteWebhook($id: ID!) {
+    deleteWebhook(id: $id) { deletedId }
+  }
+`);
+
+export const RotateWebhookSecretMutation = graphql(`
+  mutation RotateWebhookSecret($id: ID!, $graceHours: Int) {
+    rotateWebhookSecret(id: $id, graceHours: $graceHours) { secret webhook { id previousSecretExpiresAt } }
+  }
+`);
+
+export const SendTestEventMutation = graphql(`
+  mutation SendTestEvent($webhookId: ID!) {
+    sendTestEvent(webhookId: $webhookId) { delivery { id status eventType } }
+  }
+`);
+
+export const RedeliverMutation = graphql(`
+  mutation Redeliver($deliveryId: ID!) {
+    redeliver(deliveryId: $deliveryId) { delivery { id status eventType } }
+  }
+`);
+
+export const ReplayWebhookMutation = graphql(`
+  mutation ReplayWebhook($input: ReplayWebhookInput!) {
+    replayWebhook(input: $input) { count }
+  }
+`);
+
+export const RotateEncryptionKeyMutation = graphql(`
+  mutation RotateEncryptionKey {
+    rotateEncryptionKey { id targetKeyId state done total startedAt finishedAt }
+  }
+`);
+
+export const KeyRotationQuery = graphql(`
+  query KeyRotation($id: ID!) {
+    keyRotation(id: $id) { id targetKeyId state done total startedAt finishedAt }
+  }
+`);
