@@ -22,6 +22,10 @@ pub struct App {
     pub outbound: Outbound,
     /// What the background workers of this process share.
     pub workers: Workers,
+    /// Prometheus metrics of this process.
+    pub telemetry: crate::telemetry::Telemetry,
+    /// Stats shared by the `stats` subscribers of one scope and tick.
+    pub stats_ticks: crate::domain::stats::StatsTicks,
 }
 
 /// The background workers' shared state.
@@ -53,6 +57,8 @@ impl App {
                 ),
                 worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             },
+            stats_ticks: crate::domain::stats::StatsTicks::default(),
+            telemetry: crate::telemetry::Telemetry::default(),
             vault,
             config,
             store,

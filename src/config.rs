@@ -139,6 +139,11 @@ pub struct Settings {
     #[arg(skip)]
     pub master_key: Option<String>,
 
+    /// Bearer token `GET /metrics` requires (`PATCHBAY_METRICS_TOKEN`; unset: open, like
+    /// `/healthz`). Only from the environment or the config file, never a flag.
+    #[arg(skip)]
+    pub metrics_token: Option<String>,
+
     /// File holding the 32-byte master key [default: <data-dir>/master.key, created on
     /// first start when no master key is configured].
     #[arg(
@@ -374,6 +379,7 @@ pub struct Config {
     pub event_buffer: usize,
     pub master_key: Option<secrecy::SecretString>,
     pub master_key_file: Option<PathBuf>,
+    pub metrics_token: Option<secrecy::SecretString>,
     pub allow_private_networks: bool,
     pub oauth_refresh_skew: Duration,
     pub outbound: OutboundConfig,
@@ -419,6 +425,9 @@ impl Config {
         };
         let mut cli = cli.clone();
         // A passphrase never travels on a command line (visible to every local user).
+        cli.metrics_token = std::env::var("PATCHBAY_METRICS_TOKEN")
+            .ok()
+            .filter(|v| !v.is_empty());
         cli.master_key = std::env::var("PATCHBAY_MASTER_KEY")
             .ok()
             .filter(|v| !v.is_empty());
@@ -448,6 +457,7 @@ impl Config {
             log_retention_days: a.log_retention_days.or(b.log_retention_days),
             event_buffer: a.event_buffer.or(b.event_buffer),
             master_key: a.master_key.clone().or(b.master_key.clone()),
+            metrics_token: a.metrics_token.clone().or(b.metrics_token.clone()),
             master_key_file: a.master_key_file.clone().or(b.master_key_file.clone()),
             allow_private_networks: a.allow_private_networks.or(b.allow_private_networks),
             oauth_refresh_skew_secs: a.oauth_refresh_skew_secs.or(b.oauth_refresh_skew_secs),
@@ -523,6 +533,7 @@ impl Config {
             log_retention_days: s.log_retention_days.unwrap_or(30),
             event_buffer: s.event_buffer.unwrap_or(1024),
             master_key: s.master_key.map(secrecy::SecretString::from),
+            metrics_token: s.metrics_token.map(secrecy::SecretString::from),
             master_key_file: s.master_key_file,
             allow_private_networks: s.allow_private_networks.unwrap_or(false),
             oauth_refresh_skew: Duration::from_secs(s.oauth_refresh_skew_secs.unwrap_or(300)),

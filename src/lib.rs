@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod outbound;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 pub mod vault;
 
 /// mimalloc instead of glibc's malloc: the list-page profile spent ~10% in glibc's

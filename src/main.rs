@@ -18,7 +18,8 @@ use patchbay::store::{self, Store};
     long_about = None,
     after_help = "Environment only (never a flag, so it stays out of process lists):\n  \
                   PATCHBAY_MASTER_KEY  passphrase the vault's master key is derived from \
-                  (PBKDF2-HMAC-SHA256, 600,000 rounds); takes precedence over --master-key-file\n\n\
+                  (PBKDF2-HMAC-SHA256, 600,000 rounds); takes precedence over --master-key-file\n  \
+                  PATCHBAY_METRICS_TOKEN  bearer token GET /metrics requires (unset: open)\n\n\
                   Every setting can also be given in the TOML file of --config; see config.default.toml."
 )]
 struct Cli {

@@ -462,6 +462,13 @@ pub async fn rotate_encryption_key(
     let started = crate::vault::rotation::start(&app.store, &app.vault)
         .await
         .map_err(AppError::internal)?;
+    let audit = caller.audit(
+        "vault.rotate_key",
+        ("key_rotation", Some(&started.id)),
+        None,
+        serde_json::json!({ "targetKeyId": started.target_key_id }),
+    );
+    crate::store::audit::insert(&app.store, &audit).await?;
     let rotation_id = started.id.clone();
     let app = app.clone();
     tokio::spawn(async move {

@@ -640,6 +640,10 @@ async fn finish(
             serde_json::json!({ "integration": subject, "reason": reason }),
         ));
     }
+    app.telemetry.execution(
+        integration.category.as_str(),
+        execution.error_class.map(|c| c.as_str()),
+    );
     let rows: Vec<_> = entries.iter().map(LogEntry::to_row).collect();
     let execution_row = execution.to_row();
     execution_store::insert(

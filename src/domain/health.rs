@@ -440,6 +440,10 @@ pub async fn check(app: &App, integration: &Integration) -> AppResult<CheckResul
         Err(engine::OutboundError::Vault(e)) => return Err(AppError::internal(e)),
     };
     let signal = judge(&check, &answer, latency_ms);
+    app.telemetry.health_check(
+        !matches!(signal, Signal::Fail { .. }),
+        latency_ms as f64 / 1000.0,
+    );
     let status_code = answer.as_ref().ok().map(|raw| i32::from(raw.status));
     let traffic = traffic_signal(app, integration, &signal).await?;
     let signal = traffic.unwrap_or(signal);

@@ -139,7 +139,17 @@ pub async fn set(
         secret: sealed,
         updated_at: now(),
     };
-    webhook_store::set_incoming_secret(&app.store, &row).await?;
+    let journal = crate::store::Journal {
+        logs: Vec::new(),
+        audit: caller.audit(
+            "integration.set_incoming_webhook",
+            ("integration", Some(&integration.id)),
+            Some(&integration.project_id),
+            serde_json::json!({ "scheme": row.scheme, "header": row.header, "toleranceSeconds": row.tolerance_seconds }),
+        ),
+        events: Vec::new(),
+    };
+    webhook_store::set_incoming_secret(&app.store, &row, &journal).await?;
     IncomingWebhook::from_row(&row)
 }
 

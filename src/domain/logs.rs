@@ -86,6 +86,21 @@ impl LogEntry {
     }
 }
 
+/// Which log entries to list (or stream: without the time range).
+#[derive(Debug, Default, async_graphql::InputObject)]
+pub struct LogFilter {
+    pub project_id: Option<async_graphql::ID>,
+    pub integration_id: Option<async_graphql::ID>,
+    /// Entries at this level or above.
+    pub min_level: Option<LogLevel>,
+    /// Entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Text in the message or the metadata (any case), 1-200 characters.
+    pub search: Option<String>,
+}
+
 /// Which log entries a caller asked for, within what it may see: the listing's query and
 /// the live subscription's filter in one.
 #[derive(Debug, Clone)]
@@ -93,26 +108,41 @@ pub struct LogSelection(LogQuery);
 
 impl LogSelection {
     /// What the caller asked for; NOT_FOUND for a project or integration it cannot see.
-    pub async fn visible(
-        store: &Store,
-        caller: &Caller,
-        project_id: Option<&str>,
-        integration_id: Option<&str>,
-        min_level: Option<LogLevel>,
-    ) -> AppResult<Self> {
-        if let Some(id) = project_id {
+    pub async fn visible(store: &Store, caller: &Caller, filter: LogFilter) -> AppResult<Self> {
+        if let Some(id) = &filter.project_id {
             super::projects::get(store, caller, id).await?;
         }
-        if let Some(id) = integration_id {
+        if let Some(id) = &filter.integration_id {
             super::integrations::get(store, caller, id).await?;
         }
+        if let (Some(since), Some(until)) = (filter.since, filter.until)
+            && since > until
+        {
+            return Err(AppError::invalid(
+                "filter.until",
+                "must not be before since",
+            ));
+        }
+        let search = filter
+            .search
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty());
+        if search
+            .as_ref()
+            .is_some_and(|text| text.chars().count() > 200)
+        {
+            return Err(AppError::invalid("filter.search", "at most 200 characters"));
+        }
         Ok(LogSelection(LogQuery {
-            project_ids: match project_id {
-                Some(id) => Some(vec![id.to_owned()]),
+            project_ids: match &filter.project_id {
+                Some(id) => Some(vec![id.to_string()]),
                 None => caller.principal.project_restriction(),
             },
-            integration_id: integration_id.map(str::to_owned),
-            min_rank: min_level.map(LogLevel::rank),
+            integration_id: filter.integration_id.map(|id| id.to_string()),
+            min_rank: filter.min_level.map(LogLevel::rank),
+            since: filter.since.map(|t| t.naive_utc()),
+            until: filter.until.map(|t| t.naive_utc()),
+            search,
         }))
     }
 
@@ -129,6 +159,7 @@ impl LogSelection {
             project_ids: Some(vec![integration.project_id.clone()]),
             integration_id: Some(integration.id.clone()),
             min_rank: min_level.map(LogLevel::rank),
+            ..LogQuery::default()
         }))
     }
 

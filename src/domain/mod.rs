@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod alerts;
+pub mod audit;
 pub mod call_options;
 pub mod credentials;
 pub mod executions;
@@ -11,7 +12,9 @@ pub mod incoming;
 pub mod integrations;
 pub mod logs;
 pub mod projects;
+pub mod readiness;
 pub mod signatures;
+pub mod stats;
 pub mod tokens;
 pub mod validate;
 pub mod webhooks;

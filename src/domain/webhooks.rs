@@ -551,10 +551,21 @@ pub async fn send_test_event(
     // Sent to this endpoint only, never fanned out.
     event.dispatched = true;
     let planned = plan_delivery(&event, &row.id, std::time::Duration::ZERO);
+    let journal = Journal {
+        logs: Vec::new(),
+        audit: caller.audit(
+            "webhook.test",
+            ("webhook", Some(&row.id)),
+            Some(&row.project_id),
+            serde_json::json!({ "eventId": event.id }),
+        ),
+        events: Vec::new(),
+    };
     webhook_store::insert_deliveries(
         &app.store,
         std::slice::from_ref(&event),
         std::slice::from_ref(&planned),
+        &journal,
     )
     .await?;
     app.workers.wake.deliveries.notify_one();
@@ -573,7 +584,18 @@ pub async fn redeliver(app: &App, caller: &Caller, delivery_id: &str) -> AppResu
         .await?
         .ok_or_else(|| AppError::not_found("event", original.event_id.as_str()))?;
     let planned = plan_delivery(&event, &original.webhook_id, std::time::Duration::ZERO);
-    webhook_store::insert_deliveries(&app.store, &[], std::slice::from_ref(&planned)).await?;
+    let journal = Journal {
+        logs: Vec::new(),
+        audit: caller.audit(
+            "delivery.redeliver",
+            ("delivery", Some(&original.id)),
+            Some(&original.project_id),
+            serde_json::json!({ "eventId": event.id, "newDeliveryId": planned.0.id }),
+        ),
+        events: Vec::new(),
+    };
+    webhook_store::insert_deliveries(&app.store, &[], std::slice::from_ref(&planned), &journal)
+        .await?;
     app.workers.wake.deliveries.notify_one();
     Ok(planned.0)
 }
@@ -618,7 +640,17 @@ pub async fn replay(app: &App, caller: &Caller, input: ReplayWebhookInput) -> Ap
         })
         .map(|e| plan_delivery(e, &row.id, std::time::Duration::ZERO))
         .collect();
-    webhook_store::insert_deliveries(&app.store, &[], &planned).await?;
+    let journal = Journal {
+        logs: Vec::new(),
+        audit: caller.audit(
+            "webhook.replay",
+            ("webhook", Some(&row.id)),
+            Some(&row.project_id),
+            serde_json::json!({ "since": input.since, "until": until, "onlyFailed": input.only_failed, "deliveries": planned.len() }),
+        ),
+        events: Vec::new(),
+    };
+    webhook_store::insert_deliveries(&app.store, &[], &planned, &journal).await?;
     app.workers.wake.deliveries.notify_one();
     Ok(planned.len() as i32)
 }

@@ -122,6 +122,10 @@ impl Integration {
     async fn health(&self, ctx: &Context<'_>) -> ApiResult<super::health::Health> {
         super::health::health_of(ctx, &self.0).await
     }
+    /// Is it ready for production? A scored checklist, each check with its detail.
+    async fn readiness(&self, ctx: &Context<'_>) -> ApiResult<crate::domain::readiness::Readiness> {
+        Ok(crate::domain::readiness::of(&app(ctx).store, caller(ctx)?, &self.0).await?)
+    }
     /// The scheduled health check (null: health comes from real calls only).
     async fn health_check(&self) -> Option<&crate::domain::health::HealthCheck> {
         self.0.call_options.health_check.as_ref()

@@ -1,7 +1,7 @@
 //! Log entries in the API: listing and the live `logs` subscription.
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, ID, InputObject, Json, Object, Subscription};
+use async_graphql::{Context, ID, Json, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
@@ -12,7 +12,7 @@ use super::loaders::IntegrationLoader;
 use super::loaders::ProjectLoader;
 use super::projects::Project;
 use super::{app, caller};
-use crate::domain::logs::{self as domain, LogLevel, LogSelection};
+use crate::domain::logs::{self as domain, LogFilter, LogLevel, LogSelection};
 use crate::events::BusEvent;
 use crate::ids::IdKind;
 
@@ -58,15 +58,6 @@ impl LogEntry {
     }
 }
 
-/// Which log entries to list.
-#[derive(Debug, Default, InputObject)]
-pub struct LogFilter {
-    pub project_id: Option<ID>,
-    pub integration_id: Option<ID>,
-    /// Entries at this level or above.
-    pub min_level: Option<LogLevel>,
-}
-
 pub(crate) async fn log_connection(
     ctx: &Context<'_>,
     selection: &LogSelection,
@@ -92,14 +83,7 @@ impl LogQuery {
         after: Option<String>,
     ) -> ApiResult<IdConnection<LogEntry>> {
         let filter = filter.unwrap_or_default();
-        let selection = LogSelection::visible(
-            &app(ctx).store,
-            caller(ctx)?,
-            filter.project_id.as_ref().map(|id| id.as_str()),
-            filter.integration_id.as_ref().map(|id| id.as_str()),
-            filter.min_level,
-        )
-        .await?;
+        let selection = LogSelection::visible(&app(ctx).store, caller(ctx)?, filter).await?;
         log_connection(ctx, &selection, PageArgs::forward(first, after)).await
     }
 }
@@ -118,16 +102,18 @@ impl LogSubscription {
         project_id: Option<ID>,
         integration_id: Option<ID>,
         min_level: Option<LogLevel>,
+        #[graphql(desc = "Text in the message or metadata, any case.")] search: Option<String>,
     ) -> Result<impl Stream<Item = async_graphql::Result<LogEntry>> + use<>, ApiError> {
         let app = app(ctx).clone();
-        let selection = LogSelection::visible(
-            &app.store,
-            caller(ctx)?,
-            project_id.as_ref().map(|id| id.as_str()),
-            integration_id.as_ref().map(|id| id.as_str()),
+        let filter = LogFilter {
+            project_id,
+            integration_id,
             min_level,
-        )
-        .await?;
+            search,
+            since: None,
+            until: None,
+        };
+        let selection = LogSelection::visible(&app.store, caller(ctx)?, filter).await?;
         let receiver = app.events.subscribe();
         Ok(super::live(receiver, move |event| match event {
             BusEvent::Log(row) => selection.live(row).map(LogEntry),

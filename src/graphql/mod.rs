@@ -4,6 +4,7 @@
 //! and the data loaders. The HTTP and WebSocket transports live in `crate::http`.
 
 mod alerts;
+mod audit;
 mod connection;
 mod credentials;
 pub mod errors;
@@ -16,6 +17,7 @@ mod logs;
 mod node;
 mod projects;
 pub mod request_errors;
+mod stats;
 mod viewer;
 mod webhooks;
 
@@ -39,6 +41,8 @@ pub struct Query(
     credentials::CredentialQuery,
     webhooks::WebhookQuery,
     alerts::AlertQuery,
+    audit::AuditQuery,
+    stats::StatsQuery,
 );
 
 /// The mutation root.
@@ -63,6 +67,7 @@ pub struct Subscription(
     events::EventSubscription,
     health::HealthSubscription,
     alerts::AlertSubscription,
+    stats::StatsSubscription,
 );
 
 pub type PatchbaySchema = Schema<Query, Mutation, Subscription>;
@@ -258,6 +263,51 @@ mod tests {
             }
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// A slow subscriber gets one LAGGED error with the count and its stream ends; a
+    /// subscriber that keeps up is not affected.
+    #[tokio::test]
+    async fn a_slow_subscriber_is_told_it_lagged_and_others_are_not_slowed() {
+        use futures_util::StreamExt;
+        let bus = crate::events::EventBus::new(16);
+        let slow = super::live(bus.subscribe(), |event| match event {
+            crate::events::BusEvent::Log(row) => Some(row.message.clone()),
+            _ => None,
+        });
+        let mut fast = super::live(bus.subscribe(), |event| match event {
+            crate::events::BusEvent::Log(row) => Some(row.message.clone()),
+            _ => None,
+        });
+        let log = |i: usize| {
+            let entry = crate::domain::logs::LogEntry::new(
+                "prj_a",
+                None,
+                crate::domain::logs::LogLevel::Info,
+                i.to_string(),
+                serde_json::json!({}),
+            );
+            crate::events::BusEvent::Log(Box::new(entry.to_row()))
+        };
+        for i in 0..40 {
+            bus.publish(log(i));
+            assert_eq!(fast.next().await.unwrap().unwrap(), i.to_string());
+        }
+        let items: Vec<_> = slow.collect::<Vec<_>>().await;
+        // Ends after the error: nothing after it, however much was published.
+        assert_eq!(items.len(), 1, "{items:?}");
+        let error = items[0].as_ref().unwrap_err();
+        assert!(
+            error.message.contains("missed 24 events"),
+            "{}",
+            error.message
+        );
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .cloned();
+        assert_eq!(code, Some(async_graphql::Value::from("LAGGED")));
     }
 
     #[test]

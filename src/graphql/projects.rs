@@ -36,6 +36,20 @@ impl Project {
         self.0.updated_at
     }
 
+    /// The project's numbers over a window (default: the last day).
+    async fn stats(
+        &self,
+        ctx: &Context<'_>,
+        window: Option<crate::domain::executions::TimeWindow>,
+    ) -> super::errors::ApiResult<crate::domain::stats::Stats> {
+        Ok(crate::domain::stats::get(
+            &super::app(ctx).store,
+            super::caller(ctx)?,
+            Some(&self.0.id),
+            window.unwrap_or_default(),
+        )
+        .await?)
+    }
     /// The project's webhook endpoints, oldest first.
     #[graphql(complexity = "first.unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
     async fn webhooks(

@@ -314,6 +314,14 @@ async fn execute(
     via_get: bool,
 ) -> Response {
     let document = state.documents.parse(&params.query);
+    let kind = document
+        .as_ref()
+        .and_then(|d| operation_type(d, params.operation_name.as_deref()))
+        .map_or("unknown", |ty| match ty {
+            OperationType::Query => "query",
+            OperationType::Mutation => "mutation",
+            OperationType::Subscription => "subscription",
+        });
     if let Some(document) = &document {
         match operation_type(document, params.operation_name.as_deref()) {
             Some(OperationType::Mutation) if via_get => {
@@ -353,6 +361,23 @@ async fn execute(
         }
     }
     let mut response = state.schema.execute(request).await;
+    let code = response
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|ext| ext.get("code"))
+        .and_then(|code| match code {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            if response.errors.is_empty() {
+                "OK".to_owned()
+            } else {
+                "ERROR".to_owned()
+            }
+        });
+    state.app.telemetry.graphql_operation(kind, &code);
     if request_errors::executed(&response) {
         if let Some(request_id) = &request_id {
             request_errors::add_request_id(&mut response.errors, request_id);

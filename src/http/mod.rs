@@ -5,6 +5,7 @@ mod dashboard;
 mod graphql;
 mod health;
 mod hooks;
+mod metrics;
 mod negotiate;
 mod ws;
 
@@ -59,11 +60,16 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/graphql", get(graphql_get).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route(
             "/hooks/{integration_id}",
             axum::routing::post(hooks::receive),
         )
         .fallback(dashboard::serve)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(

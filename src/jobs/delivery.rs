@@ -256,6 +256,13 @@ async fn finish(
     let config = &app.config.webhooks;
     let success = answer.error.is_none();
     let gone = answer.status == Some(410);
+    app.telemetry.delivery(if success {
+        "delivered"
+    } else if answer.status.is_some() {
+        "rejected"
+    } else {
+        "unreachable"
+    });
     let attempt_number = attempts_before as usize + 1;
     let next = if success || gone {
         None

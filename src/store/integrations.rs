@@ -10,19 +10,9 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::integrations;
 use super::{
-    Journal, Page, PageRequest, Store, StoreResult, filtered_page, journaled, like_escape,
-    with_read,
+    Journal, Page, PageRequest, Store, StoreResult, filtered_page, journaled, like_escape, lower,
+    lower_nullable, with_read,
 };
-
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends (for case-insensitive search).
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-diesel::define_sql_function! {
-    /// SQL `lower()` of a nullable column.
-    #[sql_name = "lower"]
-    fn lower_nullable(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
-}
 
 #[derive(
     Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable, diesel::AsChangeset,

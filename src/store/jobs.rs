@@ -112,3 +112,23 @@ pub async fn release(store: &Store, id: &str, run_at: NaiveDateTime) -> StoreRes
         Ok(())
     })
 }
+
+/// Due jobs by kind: how many wait and since when the oldest is due (the `/metrics` gauges).
+pub async fn queue_depth(
+    store: &Store,
+    now: NaiveDateTime,
+) -> StoreResult<Vec<(String, i64, Option<NaiveDateTime>)>> {
+    use super::with_read;
+    with_read!(store, |conn| {
+        Ok(jobs::table
+            .filter(jobs::run_at.le(now))
+            .group_by(jobs::kind)
+            .select((
+                jobs::kind,
+                diesel::dsl::count_star(),
+                diesel::dsl::min(jobs::run_at),
+            ))
+            .load(conn)
+            .await?)
+    })
+}

@@ -1,11 +1,14 @@
 //! The `logs` table: bounded per integration and by age (see [`prune`]).
 
 use chrono::NaiveDateTime;
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel::{
+    BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl,
+    SelectableHelper, TextExpressionMethods,
+};
 use diesel_async::RunQueryDsl;
 
 use super::schema::logs;
-use super::{Page, PageRequest, Store, StoreResult, filtered_page, journaled};
+use super::{Page, PageRequest, Store, StoreResult, filtered_page, journaled, lower};
 
 #[derive(
     Debug,
@@ -36,6 +39,10 @@ pub struct LogQuery {
     pub project_ids: Option<Vec<String>>,
     pub integration_id: Option<String>,
     pub min_rank: Option<i32>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+    /// Text in the message or the metadata, any case.
+    pub search: Option<String>,
 }
 
 impl LogQuery {
@@ -49,6 +56,13 @@ impl LogQuery {
                 .as_ref()
                 .is_none_or(|id| row.integration_id.as_ref() == Some(id))
             && self.min_rank.is_none_or(|rank| row.level_rank >= rank)
+            && self.since.is_none_or(|at| row.created_at >= at)
+            && self.until.is_none_or(|at| row.created_at < at)
+            && self.search.as_deref().is_none_or(|text| {
+                let text = text.to_lowercase();
+                row.message.to_lowercase().contains(&text)
+                    || row.metadata.to_lowercase().contains(&text)
+            })
     }
 }
 
@@ -58,6 +72,10 @@ pub async fn page(
     query: &LogQuery,
     request: &PageRequest,
 ) -> StoreResult<Page<LogRow>> {
+    let pattern = query
+        .search
+        .as_deref()
+        .map(|text| format!("%{}%", super::like_escape(&text.to_lowercase())));
     macro_rules! filtered {
         () => {{
             let mut q = logs::table.into_boxed();
@@ -69,6 +87,20 @@ pub async fn page(
             }
             if let Some(rank) = query.min_rank {
                 q = q.filter(logs::level_rank.ge(rank));
+            }
+            if let Some(at) = query.since {
+                q = q.filter(logs::created_at.ge(at));
+            }
+            if let Some(at) = query.until {
+                q = q.filter(logs::created_at.lt(at));
+            }
+            if let Some(pattern) = &pattern {
+                q = q.filter(
+                    lower(logs::message)
+                        .like(pattern)
+                        .escape('\\')
+                        .or(lower(logs::metadata).like(pattern).escape('\\')),
+                );
             }
             q
         }};
@@ -124,6 +156,7 @@ mod tests {
             project_ids: Some(vec!["prj_a".into()]),
             integration_id: Some("int_1".into()),
             min_rank: Some(2),
+            ..LogQuery::default()
         };
         assert!(query.matches(&row("prj_a", Some("int_1"), 3)));
         assert!(query.matches(&row("prj_a", Some("int_1"), 2)));

@@ -18,6 +18,7 @@ mod migrate;
 pub mod pg;
 pub mod projects;
 pub mod schema;
+pub mod stats;
 pub mod tokens;
 pub mod vault;
 pub mod webhooks;
@@ -332,6 +333,16 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
         column,
         message: e.to_string(),
     })
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends (for case-insensitive search).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+diesel::define_sql_function! {
+    /// SQL `lower()` of a nullable column.
+    #[sql_name = "lower"]
+    fn lower_nullable(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.

@@ -250,34 +250,32 @@ pub async fn delivery_context(
     })
 }
 
-/// Stores new deliveries with their jobs (and events, when the deliveries are for new
-/// events such as a test event) in one transaction.
+/// Stores new deliveries with their jobs (and their events, when new, such as a test
+/// event) and the journal (who asked) in one transaction.
 pub async fn insert_deliveries(
     store: &Store,
     new_events: &[EventRow],
     planned: &[(DeliveryRow, JobRow)],
+    journal: &Journal,
 ) -> StoreResult<()> {
-    with_write!(store, |conn| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            for event in new_events {
-                diesel::insert_into(events::table)
-                    .values(event)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            for (delivery, job) in planned {
-                diesel::insert_into(deliveries::table)
-                    .values(delivery)
-                    .execute(&mut *conn)
-                    .await?;
-                diesel::insert_into(jobs::table)
-                    .values(job)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Ok(())
-        })
-        .await
+    journaled!(store, journal, |conn| {
+        // Deliveries reference their event: new events go first.
+        for event in new_events {
+            diesel::insert_into(events::table)
+                .values(event)
+                .execute(&mut *conn)
+                .await?;
+        }
+        for (delivery, job) in planned {
+            diesel::insert_into(deliveries::table)
+                .values(delivery)
+                .execute(&mut *conn)
+                .await?;
+            diesel::insert_into(jobs::table)
+                .values(job)
+                .execute(&mut *conn)
+                .await?;
+        }
     })
 }
 
@@ -558,8 +556,12 @@ pub async fn prune_attempts(store: &Store, older_than: NaiveDateTime) -> StoreRe
     })
 }
 
-pub async fn set_incoming_secret(store: &Store, row: &IncomingSecretRow) -> StoreResult<()> {
-    with_write!(store, |conn| {
+pub async fn set_incoming_secret(
+    store: &Store,
+    row: &IncomingSecretRow,
+    journal: &Journal,
+) -> StoreResult<()> {
+    journaled!(store, journal, |conn| {
         let existing = diesel::update(incoming_webhook_secrets::table.find(&row.integration_id))
             .set(row)
             .execute(&mut *conn)
@@ -570,7 +572,6 @@ pub async fn set_incoming_secret(store: &Store, row: &IncomingSecretRow) -> Stor
                 .execute(&mut *conn)
                 .await?;
         }
-        Ok(())
     })
 }
 

@@ -10,6 +10,7 @@ mod credentials;
 mod http_spec;
 mod integrations;
 mod monitoring;
+mod observability;
 mod operations;
 mod outbound;
 mod projects;

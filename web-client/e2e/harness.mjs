@@ -42,12 +42,19 @@ export async function startPatchbay(bin, { log }) {
   return { ...found, dataDir, child, output: () => output };
 }
 
-/** A local upstream API for the integration: GET / (connection check) and GET /items. */
+/**
+ * A local upstream API for the integration: GET / (connection check), GET /health (health
+ * checks; answers 503 after `setHealthy(false)`) and GET /items.
+ */
 export async function startUpstream() {
   const requests = [];
+  let healthy = true;
   const server = createServer((req, res) => {
     requests.push({ method: req.method, url: req.url, headers: req.headers });
-    if (req.url === '/' || req.url?.startsWith('/health')) {
+    if (req.url?.startsWith('/health') && !healthy) {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: false }));
+    } else if (req.url === '/' || req.url?.startsWith('/health')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ok: true }));
     } else if (req.url?.startsWith('/items')) {
@@ -59,7 +66,12 @@ export async function startUpstream() {
     }
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}`, requests, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    setHealthy: (value) => { healthy = value; },
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 /** A webhook receiver that records every POST and answers 200. */

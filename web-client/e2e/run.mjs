@@ -213,6 +213,138 @@ await step('overview: counts and live executions', async () => {
   await shot('overview');
 });
 
+let monitoredId;
+const mainNav = () => page.getByRole('navigation', { name: 'Main' });
+
+await step('create an integration with a health check; Check now says HEALTHY', async () => {
+  await mainNav().getByRole('link', { name: 'Integrations' }).click();
+  await page.getByRole('link', { name: 'New integration' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Monitored API');
+  await page.getByLabel('Base URL').fill(upstream.url);
+  await page.getByLabel(/Check this integration on a schedule/).check();
+  await page.getByLabel('Check path').fill('/health');
+  // A client-side check shows its message at the field.
+  await page.getByLabel('Interval (s)').fill('5');
+  await page.getByRole('button', { name: 'Create integration' }).click();
+  await page.getByText('Interval must be a whole number from 10 to 86400').waitFor();
+  await page.getByLabel('Interval (s)').fill('10');
+  await page.getByLabel('Failure threshold').fill('1');
+  await page.getByLabel('Success threshold').fill('1');
+  await checkLabels('integration form with a health check');
+  await page.getByRole('button', { name: 'Create integration' }).click();
+  await page.waitForURL(/\/integrations\/int_/);
+  monitoredId = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+  await page.getByRole('heading', { name: 'Monitored API' }).waitFor();
+  await page.getByRole('link', { name: 'Health', exact: true }).click();
+  await page.getByRole('button', { name: 'Check now' }).click();
+  await expectText(page.getByTestId('check-result'), 'Check passed');
+  await expectText(page.getByTestId('health-status'), 'Healthy');
+  if (!upstream.requests.some((r) => r.url === '/health')) throw new Error('the upstream saw no GET /health');
+});
+
+await step('overview: the health grid shows the integration HEALTHY', async () => {
+  await mainNav().getByRole('link', { name: 'Overview' }).click();
+  const tile = page.locator(`[data-testid="health-grid"] [data-integration="${monitoredId}"]`);
+  await tile.waitFor();
+  await expectText(tile, 'Healthy');
+  if ((await tile.getAttribute('data-health')) !== 'HEALTHY') throw new Error('tile is not HEALTHY');
+  await expectText(page.getByTestId('alerts-firing'), '0');
+});
+
+await step('alerts page: create a HEALTH_TRANSITION rule (errors at the fields)', async () => {
+  await mainNav().getByRole('link', { name: 'Alerts' }).click();
+  await page.getByRole('heading', { name: /^Alerts/ }).waitFor();
+  await page.getByRole('link', { name: 'Rules' }).click();
+  await page.getByRole('button', { name: 'New rule' }).click();
+  await page.getByLabel('Rule name').fill('Monitored API down');
+  await page.getByLabel('Kind').selectOption('HEALTH_TRANSITION');
+  await page.locator('#r-integration option', { hasText: 'Monitored API' }).waitFor({ state: 'attached' });
+  await page.getByLabel('Integration', { exact: true }).selectOption({ label: 'Monitored API' });
+  await page.getByLabel('Window (s)').fill('5');
+  await page.getByRole('button', { name: 'Create rule' }).click();
+  await page.getByText('The window must be a whole number from 60 to 86400').waitFor();
+  await page.getByLabel('Window (s)').fill('');
+  await checkLabels('alert rule form');
+  await shot('alert-rule-new');
+  await page.getByRole('button', { name: 'Create rule' }).click();
+  await expectText(page.getByTestId('rules'), 'Monitored API down');
+  await expectText(page.getByTestId('rules'), 'Critical');
+  await shot('alert-rules');
+});
+
+await step('the upstream fails: UNHEALTHY and the alert appear live on the overview', async () => {
+  await mainNav().getByRole('link', { name: 'Overview' }).click();
+  const tile = page.locator(`[data-testid="health-grid"] [data-integration="${monitoredId}"]`);
+  await expectText(tile, 'Healthy');
+  await page.evaluate(() => { window.__noReload = true; });
+  upstream.setHealthy(false);
+  // The 10 s schedule (failure threshold 1) notices; no reload, no click.
+  await waitFor(async () => (await tile.getAttribute('data-health')) === 'UNHEALTHY', { timeout: 40_000, interval: 250, what: 'the tile to turn UNHEALTHY' });
+  await expectText(tile, 'Unhealthy');
+  const alerts = page.locator('section[aria-labelledby="recent-alerts-title"]');
+  await alerts.getByText('Monitored API is UNHEALTHY', { exact: false }).first().waitFor({ timeout: 20_000 });
+  await expectText(page.getByTestId('alerts-firing'), '1');
+  if (!(await page.evaluate(() => window.__noReload))) throw new Error('the page reloaded');
+  await shot('overview-health');
+});
+
+await step('acknowledge the alert on the alerts page (live lists)', async () => {
+  await mainNav().getByRole('link', { name: 'Alerts' }).click();
+  const firing = page.locator('[data-state="FIRING"]').filter({ hasText: 'Monitored API is UNHEALTHY' });
+  await firing.first().waitFor();
+  await checkLabels('alerts page');
+  await shot('alerts');
+  await firing.first().getByRole('button', { name: /^Acknowledge/ }).click();
+  await page.getByText('No firing alerts.').waitFor();
+  await page.getByRole('link', { name: /^Acknowledged/ }).click();
+  const acked = page.locator('[data-state="ACKNOWLEDGED"]').filter({ hasText: 'Monitored API is UNHEALTHY' });
+  await expectText(acked, 'acknowledged');
+  const r = await gql(server.base, server.token, 'query($id: ID!) { integration(id: $id) { alerts(state: ACKNOWLEDGED) { totalCount } } }', { id: monitoredId });
+  if (r.data?.integration.alerts.totalCount !== 1) throw new Error(`server has ${JSON.stringify(r)} acknowledged`);
+});
+
+await step('integration health tab: figures, transitions, Check now, editor', async () => {
+  await page.goto(u(`/integrations/${monitoredId}/health`));
+  await expectText(page.getByTestId('health-status'), 'Unhealthy');
+  await expectText(page.getByTestId('transitions'), 'Healthy');
+  await page.getByRole('button', { name: 'Check now' }).click();
+  await expectText(page.getByTestId('check-result'), 'Check failed');
+  await expectText(page.getByTestId('check-result'), '503');
+  await page.locator('figure.chart').first().waitFor();
+  // The editor: a bad value is shown at its field, a good one is saved.
+  await page.getByLabel('Interval (s)').fill('3');
+  await page.getByRole('button', { name: 'Save health check' }).click();
+  await page.getByText('Interval must be a whole number from 10 to 86400').waitFor();
+  await page.getByLabel('Interval (s)').fill('10');
+  await page.getByLabel('Max latency (ms)').fill('2000');
+  await page.getByRole('button', { name: 'Save health check' }).click();
+  await page.getByText('Health check saved.').waitFor();
+  await checkLabels('health tab');
+  await shot('integration-health');
+  upstream.setHealthy(true);
+});
+
+await step('the integrations list follows changes made elsewhere', async () => {
+  await mainNav().getByRole('link', { name: 'Integrations' }).click();
+  const row = page.locator('tr').filter({ hasText: 'Monitored API' });
+  await expectText(row, 'Enabled');
+  await page.waitForTimeout(300); // let the events subscription start
+  let r = await gql(server.base, server.token, 'mutation($id: ID!) { setIntegrationEnabled(id: $id, enabled: false) { integration { id } } }', { id: monitoredId });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  await expectText(row, 'Disabled');
+  const pid = (await gql(server.base, server.token, '{ projects(first: 1) { nodes { id } } }')).data.projects.nodes[0].id;
+  r = await gql(server.base, server.token, 'mutation($p: ID!) { createIntegration(input: { projectId: $p, name: "Made elsewhere", category: CUSTOM }) { integration { id } } }', { p: pid });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  await page.getByRole('link', { name: 'Made elsewhere' }).waitFor();
+  const madeId = r.data.createIntegration.integration.id;
+  r = await gql(server.base, server.token, 'mutation($id: ID!) { deleteIntegration(id: $id) { deletedId } }', { id: madeId });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  await page.getByRole('link', { name: 'Made elsewhere' }).waitFor({ state: 'detached' });
+  r = await gql(server.base, server.token, 'mutation($id: ID!) { setIntegrationEnabled(id: $id, enabled: true) { integration { id } } }', { id: monitoredId });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  await expectText(row, 'Enabled');
+});
+
 await step('create a webhook; the secret is shown once', async () => {
   await page.getByRole('link', { name: 'Webhooks' }).first().click();
   await page.getByRole('link', { name: 'New webhook' }).click();

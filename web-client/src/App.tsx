@@ -18,6 +18,7 @@ import { WebhooksList } from './views/Webhooks';
 import { WebhookCreate } from './views/WebhookCreate';
 import { WebhookDetail } from './views/WebhookDetail';
 import { Settings } from './views/Settings';
+import { AlertsPage } from './views/Alerts';
 
 const PROJECT_KEY = 'patchbay.project';
 
@@ -173,6 +174,7 @@ const NAV: { route: Route; label: string; match: Route['name'][] }[] = [
   { route: { name: 'overview' }, label: 'Overview', match: ['overview'] },
   { route: { name: 'integrations' }, label: 'Integrations', match: ['integrations', 'integration', 'integration-new'] },
   { route: { name: 'webhooks' }, label: 'Webhooks', match: ['webhooks', 'webhook', 'webhook-new'] },
+  { route: { name: 'alerts', tab: 'firing' }, label: 'Alerts', match: ['alerts'] },
   { route: { name: 'settings' }, label: 'Settings', match: ['settings'] },
 ];
 
@@ -183,7 +185,7 @@ function Shell({ theme, setTheme }: { theme: ThemeChoice; setTheme(t: ThemeChoic
   useEffect(() => {
     const titles: Partial<Record<Route['name'], string>> = {
       overview: 'Overview', integrations: 'Integrations', integration: 'Integration', 'integration-new': 'New integration',
-      webhooks: 'Webhooks', webhook: 'Webhook', 'webhook-new': 'New webhook', settings: 'Settings', 'not-found': 'Not found',
+      webhooks: 'Webhooks', webhook: 'Webhook', 'webhook-new': 'New webhook', alerts: 'Alerts', settings: 'Settings', 'not-found': 'Not found',
     };
     document.title = `${titles[route.name] ?? ''} · patchbay`;
   }, [route.name]);
@@ -260,6 +262,8 @@ function RouteView({ route, search }: { route: Route; search: string }) {
       return <WebhookCreate />;
     case 'webhook':
       return <WebhookDetail key={route.id} id={route.id} />;
+    case 'alerts':
+      return <AlertsPage tab={route.tab} />;
     case 'settings':
       return <Settings />;
     case 'not-found':

@@ -52,8 +52,9 @@ export const IntegrationsQuery = graphql(`
         cursor
         node {
           id name description category protocol status enabled tags baseUrl authKind
-          circuitState updatedAt
+          circuitState updatedAt version
           project { id name }
+          health { status reason }
         }
       }
     }
@@ -73,6 +74,11 @@ export const IntegrationQuery = graphql(`
       cache { enabled ttlSeconds }
       connectionCheck { method path expectedStatus }
       incomingWebhook { scheme header path updatedAt }
+      health { status reason }
+      healthCheck {
+        method path expectedStatus maxLatencyMs intervalSeconds timeoutMs failureThreshold successThreshold
+        bodyCondition { pointer comparison value }
+      }
       metrics(window: $window) {
         window totalRequests successCount failureCount successRate averageLatencyMs
         p95LatencyMs bytesIn bytesOut lastActivityAt
@@ -297,5 +303,175 @@ export const RotateEncryptionKeyMutation = graphql(`
 export const KeyRotationQuery = graphql(`
   query KeyRotation($id: ID!) {
     keyRotation(id: $id) { id targetKeyId state done total startedAt finishedAt }
+  }
+`);
+
+// ---- Health -------------------------------------------------------------------------------
+
+export const HealthGridQuery = graphql(`
+  query HealthGrid($projectId: ID, $first: Int) {
+    integrations(projectId: $projectId, first: $first) {
+      totalCount
+      nodes {
+        id name enabled status category
+        project { id name }
+        health { status reason checked score changedAt lastCheckedAt }
+      }
+    }
+  }
+`);
+
+export const IntegrationHealthQuery = graphql(`
+  query IntegrationHealth($id: ID!, $window: HealthWindow) {
+    integration(id: $id) {
+      id name version enabled status
+      project { id }
+      healthCheck {
+        method path expectedStatus maxLatencyMs intervalSeconds timeoutMs failureThreshold successThreshold
+        bodyCondition { pointer comparison value }
+      }
+      health {
+        status reason checked score lastCheckedAt lastLatencyMs lastError consecutiveFailures nextCheckAt changedAt
+        hourUptime: uptime(window: HOUR) dayUptime: uptime(window: DAY) weekUptime: uptime(window: WEEK)
+        hourP50: latencyP50Ms(window: HOUR) dayP50: latencyP50Ms(window: DAY) weekP50: latencyP50Ms(window: WEEK)
+        hourP95: latencyP95Ms(window: HOUR) dayP95: latencyP95Ms(window: DAY) weekP95: latencyP95Ms(window: WEEK)
+        hourP99: latencyP99Ms(window: HOUR) dayP99: latencyP99Ms(window: DAY) weekP99: latencyP99Ms(window: WEEK)
+        hourErrors: errorRate(window: HOUR) dayErrors: errorRate(window: DAY) weekErrors: errorRate(window: WEEK)
+        hourCounts: counts(window: HOUR) { checks checkFailures calls callFailures }
+        dayCounts: counts(window: DAY) { checks checkFailures calls callFailures }
+        weekCounts: counts(window: WEEK) { checks checkFailures calls callFailures }
+        history(window: $window) { at checks checkFailures calls callFailures uptime latencyP95Ms averageLatencyMs }
+        transitions(first: 20) { id previous current reason at }
+      }
+    }
+  }
+`);
+
+export const RunHealthCheckMutation = graphql(`
+  mutation RunHealthCheck($id: ID!) {
+    runHealthCheck(id: $id) { ok statusCode latencyMs error health checkedAt }
+  }
+`);
+
+export const UpdateHealthCheckMutation = graphql(`
+  mutation UpdateHealthCheck($id: ID!, $healthCheck: HealthCheckInput) {
+    updateIntegration(input: { id: $id, healthCheck: $healthCheck }) {
+      integration {
+        id version
+        healthCheck {
+          method path expectedStatus maxLatencyMs intervalSeconds timeoutMs failureThreshold successThreshold
+          bodyCondition { pointer comparison value }
+        }
+        health { status reason checked }
+      }
+    }
+  }
+`);
+
+export const HealthChangedSubscription = graphql(`
+  subscription HealthChanged($projectId: ID, $integrationId: ID) {
+    healthChanged(projectId: $projectId, integrationId: $integrationId) {
+      id integrationId projectId previous current reason at
+      integration { id name }
+    }
+  }
+`);
+
+// ---- Alerts -------------------------------------------------------------------------------
+
+export const AlertsPageQuery = graphql(`
+  query AlertsPage($filter: AlertFilter, $first: Int, $after: String) {
+    alerts(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id kind subject severity state summary details firedAt acknowledgedAt acknowledgedBy resolvedAt resolvedBy lastNotifiedAt
+        integration { id name }
+        rule { id name }
+        project { id name }
+      }
+    }
+  }
+`);
+
+export const AlertCountsQuery = graphql(`
+  query AlertCounts($projectId: ID) {
+    firing: alerts(filter: { projectId: $projectId, state: FIRING }, first: 1) { totalCount }
+    acknowledged: alerts(filter: { projectId: $projectId, state: ACKNOWLEDGED }, first: 1) { totalCount }
+    resolved: alerts(filter: { projectId: $projectId, state: RESOLVED }, first: 1) { totalCount }
+  }
+`);
+
+export const AlertsSubscription = graphql(`
+  subscription LiveAlerts($projectId: ID) {
+    alerts(projectId: $projectId) {
+      transition at
+      alert {
+        id kind subject severity state summary details firedAt acknowledgedAt acknowledgedBy resolvedAt resolvedBy lastNotifiedAt
+        integration { id name }
+        rule { id name }
+        project { id name }
+      }
+    }
+  }
+`);
+
+export const AcknowledgeAlertMutation = graphql(`
+  mutation AcknowledgeAlert($id: ID!) {
+    acknowledgeAlert(id: $id) { alert { id state acknowledgedAt acknowledgedBy resolvedAt resolvedBy } }
+  }
+`);
+
+export const ResolveAlertMutation = graphql(`
+  mutation ResolveAlert($id: ID!) {
+    resolveAlert(id: $id) { alert { id state acknowledgedAt acknowledgedBy resolvedAt resolvedBy } }
+  }
+`);
+
+export const AlertRulesQuery = graphql(`
+  query AlertRules($projectId: ID, $integrationId: ID, $first: Int, $after: String) {
+    alertRules(projectId: $projectId, integrationId: $integrationId, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id name kind threshold windowSeconds breaches evaluations severity reminderSeconds enabled createdBy createdAt updatedAt
+        project { id name }
+        integration { id name }
+      }
+    }
+  }
+`);
+
+export const ProjectIntegrationNamesQuery = graphql(`
+  query ProjectIntegrationNames($projectId: ID) {
+    integrations(projectId: $projectId, first: 200) { nodes { id name } }
+  }
+`);
+
+export const CreateAlertRuleMutation = graphql(`
+  mutation CreateAlertRule($input: CreateAlertRuleInput!) {
+    createAlertRule(input: $input) { rule { id name } }
+  }
+`);
+
+export const UpdateAlertRuleMutation = graphql(`
+  mutation UpdateAlertRule($input: UpdateAlertRuleInput!) {
+    updateAlertRule(input: $input) {
+      rule { id name threshold windowSeconds breaches evaluations severity reminderSeconds enabled updatedAt }
+    }
+  }
+`);
+
+export const DeleteAlertRuleMutation = graphql(`
+  mutation DeleteAlertRule($id: ID!) {
+    deleteAlertRule(id: $id) { deletedId }
+  }
+`);
+
+// ---- Outbox events (live lists) -------------------------------------------------------------
+
+export const ProjectEventsSubscription = graphql(`
+  subscription ProjectEvents($projectId: ID!, $types: [String!]) {
+    events(projectId: $projectId, types: $types) { id type projectId timestamp payload }
   }
 `);

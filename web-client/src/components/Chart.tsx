@@ -16,8 +16,10 @@ function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
-export function TimeChart({ title, times, series, height = 180, unit = 'ms' }: {
+export function TimeChart({ title, times, series, height = 180, unit = 'ms', yMax }: {
   title: string; times: number[]; series: Series[]; height?: number; unit?: string;
+  /** A fixed top of the y axis (e.g. 100 for percentages); default: the data's maximum + 15 %. */
+  yMax?: number;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -46,7 +48,7 @@ export function TimeChart({ title, times, series, height = 180, unit = 'ms' }: {
             return [min, max];
           },
         },
-        y: { range: (_u, _min, max) => [0, Math.max(max ?? 1, 1) * 1.15] },
+        y: { range: (_u, _min, max) => [0, yMax ?? Math.max(max ?? 1, 1) * 1.15] },
       },
       axes: [axis, { ...axis, values: (_u, vals) => vals.map((v) => `${v} ${unit}`), size: 70 }],
       series: [
@@ -73,7 +75,7 @@ export function TimeChart({ title, times, series, height = 180, unit = 'ms' }: {
     };
     // Rebuilt when the series set or theme changes; data updates go through setData.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [series.map((s) => s.label).join('|'), height, themeKey]);
+  }, [series.map((s) => s.label).join('|'), height, themeKey, yMax]);
 
   useEffect(() => {
     plot.current?.setData([times, ...series.map((s) => s.values)] as uPlot.AlignedData);

@@ -9,10 +9,12 @@ export type Route =
   | { name: 'webhooks' }
   | { name: 'webhook-new' }
   | { name: 'webhook'; id: string }
+  | { name: 'alerts'; tab: string }
   | { name: 'settings' }
   | { name: 'not-found'; path: string };
 
-export const INTEGRATION_TABS = ['overview', 'executions', 'logs', 'explorer', 'credentials', 'edit'] as const;
+export const INTEGRATION_TABS = ['overview', 'health', 'executions', 'logs', 'explorer', 'credentials', 'edit'] as const;
+export const ALERT_TABS = ['firing', 'acknowledged', 'resolved', 'rules'] as const;
 
 export function parseRoute(pathname: string): Route {
   const parts = pathname.split('/').filter(Boolean).map((p) => {
@@ -36,6 +38,9 @@ export function parseRoute(pathname: string): Route {
     if (id === 'new' && parts.length === 2) return { name: 'webhook-new' };
     if (parts.length === 2) return { name: 'webhook', id };
   }
+  if (head === 'alerts' && parts.length <= 2 && (!id || (ALERT_TABS as readonly string[]).includes(id))) {
+    return { name: 'alerts', tab: id || 'firing' };
+  }
   if (head === 'settings' && parts.length === 1) return { name: 'settings' };
   return { name: 'not-found', path: pathname };
 }
@@ -56,6 +61,8 @@ export function href(route: Route): string {
       return '/webhooks/new';
     case 'webhook':
       return `/webhooks/${encodeURIComponent(route.id)}`;
+    case 'alerts':
+      return route.tab && route.tab !== 'firing' ? `/alerts/${route.tab}` : '/alerts';
     case 'settings':
       return '/settings';
     case 'not-found':

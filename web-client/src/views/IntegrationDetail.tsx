@@ -16,11 +16,14 @@ import { INTEGRATION_TABS, href, navigate } from '../lib/router';
 import { IntegrationForm } from './IntegrationForm';
 import { ApiExplorer } from './ApiExplorer';
 import { CredentialsPanel, CredentialsStatus } from './Credentials';
+import { HealthTab } from './HealthTab';
+import { HealthBadge } from '../components/health';
+import { useDebounced, useProjectEvents } from '../lib/liveEvents';
 
 type Integration = NonNullable<IntegrationData['integration']>;
 
 const TAB_LABELS: Record<string, string> = {
-  overview: 'Overview', executions: 'Executions', logs: 'Logs', explorer: 'API explorer', credentials: 'Credentials', edit: 'Edit',
+  overview: 'Overview', health: 'Health', executions: 'Executions', logs: 'Logs', explorer: 'API explorer', credentials: 'Credentials', edit: 'Edit',
 };
 const WINDOWS: TimeWindow[] = ['LAST_HOUR', 'LAST_DAY', 'LAST_WEEK', 'LAST_MONTH'];
 
@@ -29,6 +32,12 @@ export function IntegrationDetail({ id, tab }: { id: string; tab: string }) {
   const [window, setWindow] = useState<TimeWindow>('LAST_DAY');
   const [result, refetch] = useQuery({ query: IntegrationQuery, variables: { id, window } });
   const integration = result.data?.integration;
+  // Changed elsewhere (edited, enabled, deleted, health): reload.
+  const refresh = useDebounced(() => refetch({ requestPolicy: 'network-only' }), 300);
+  useProjectEvents(['integration.*'], (event) => {
+    const data = (event.payload as { data?: { integration?: { id?: string } } } | null)?.data;
+    if (data?.integration?.id === id) refresh();
+  });
   if (result.error && !integration) {
     return (
       <>
@@ -47,6 +56,7 @@ export function IntegrationDetail({ id, tab }: { id: string; tab: string }) {
         <div class="row space">
           <h1>{integration.name}</h1>
           <div class="row">
+            <HealthBadge status={integration.health.status} reason={integration.health.reason} />
             <Badge value={integration.status} />
             <Badge value={String(integration.enabled)} label={integration.enabled ? 'Enabled' : 'Disabled'} />
             <Badge value={integration.circuitState} label={`Circuit ${humanizeEnum(integration.circuitState).toLowerCase()}`} />
@@ -61,6 +71,7 @@ export function IntegrationDetail({ id, tab }: { id: string; tab: string }) {
       </nav>
       {result.error ? <ErrorBox error={result.error} /> : null}
       {tab === 'overview' ? <OverviewTab integration={integration} window={window} setWindow={setWindow} reload={reload} /> : null}
+      {tab === 'health' ? <HealthTab id={id} onChanged={reload} /> : null}
       {tab === 'executions' ? <ExecutionsTab id={id} /> : null}
       {tab === 'logs' ? <LogsTab id={id} /> : null}
       {tab === 'explorer' && canEdit ? <ApiExplorer integration={integration} /> : null}

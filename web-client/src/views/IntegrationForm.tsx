@@ -11,6 +11,8 @@ import { describeError, errorField } from '../lib/errors';
 import { humanizeEnum, prettyJson } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { CreateProjectForm } from './ProjectForm';
+import { HealthCheckFields } from './HealthCheckFields';
+import { healthCheckFieldOf, healthCheckFormFrom, toHealthCheckInput, type HealthCheckForm } from '../lib/healthCheckForm';
 
 const PROTOCOLS: Protocol[] = ['REST', 'GRAPHQL', 'WEBSOCKET', 'GRPC', 'SOAP', 'CUSTOM'];
 const METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
@@ -67,6 +69,12 @@ export function IntegrationForm({ existing, onSaved }: { existing: Existing | nu
   const serverError = describeError(state.error ?? null);
   const serverField = errorField(serverError);
   const set = <K extends keyof FormState>(key: K, value: FormState[K]) => setForm((f) => ({ ...f, [key]: value }));
+  // Optional scheduled health check (create only; the Health tab edits it afterwards).
+  const [withCheck, setWithCheck] = useState(false);
+  const [check, setCheck] = useState<HealthCheckForm>(() => ({ ...healthCheckFormFrom(null), path: '/health', intervalSeconds: '60' }));
+  const [checkProblems, setCheckProblems] = useState<Record<string, string>>({});
+  const setCheckField = <K extends keyof HealthCheckForm>(key: K, value: HealthCheckForm[K]) => setCheck((c) => ({ ...c, [key]: value }));
+  const serverCheckField = healthCheckFieldOf(serverField);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -81,8 +89,10 @@ export function IntegrationForm({ existing, onSaved }: { existing: Existing | nu
     if (timeout.error) errs.timeoutMs = timeout.error;
     const statuses = parseStatusList(form.checkStatus);
     if (statuses.error) errs.checkStatus = statuses.error;
+    const healthCheck = !existing && withCheck ? toHealthCheckInput(check) : null;
+    setCheckProblems(healthCheck?.errors ?? {});
     setProblems(errs);
-    if (Object.keys(errs).length) return;
+    if (Object.keys(errs).length || (healthCheck && Object.keys(healthCheck.errors).length)) return;
     const common = {
       name: form.name.trim(),
       description: form.description.trim() || null,
@@ -102,7 +112,9 @@ export function IntegrationForm({ existing, onSaved }: { existing: Existing | nu
       const r = await update({ input: { id: existing.id, expectedVersion: existing.version, ...common } });
       if (r.data) onSaved(r.data.updateIntegration.integration.id);
     } else {
-      const r = await create({ input: { projectId: form.projectId, ...common, timeoutMs: common.timeoutMs ?? null } });
+      const r = await create({
+        input: { projectId: form.projectId, ...common, timeoutMs: common.timeoutMs ?? null, ...(healthCheck?.value ? { healthCheck: healthCheck.value } : {}) },
+      });
       if (r.data) onSaved(r.data.createIntegration.integration.id);
     }
   };
@@ -111,7 +123,7 @@ export function IntegrationForm({ existing, onSaved }: { existing: Existing | nu
 
   return (
     <form class="form" onSubmit={submit} noValidate aria-label={existing ? 'Edit integration' : 'New integration'}>
-      {serverError && !serverField ? <ErrorBox view={serverError} /> : null}
+      {serverError && (!serverField || serverCheckField === 'healthCheck') ? <ErrorBox view={serverError} /> : null}
       {serverError?.kind === 'conflict' ? <p>Someone changed this integration meanwhile: reload the page to edit the newest version.</p> : null}
       {!existing ? (
         <Field id="i-project" label="Project" error={err('projectId')}>
@@ -185,6 +197,23 @@ export function IntegrationForm({ existing, onSaved }: { existing: Existing | nu
           <textarea id="i-config" class="mono" rows={4} value={form.config} onInput={(e) => set('config', e.currentTarget.value)} placeholder={'{ "site": "acme" }'} />
         </Field>
       </div>
+      {!existing ? (
+        <fieldset class="health-check">
+          <legend>Health check (optional)</legend>
+          <div class="field checkbox-field">
+            <input id="i-hc-on" type="checkbox" checked={withCheck} onChange={(e) => setWithCheck(e.currentTarget.checked)} />
+            <label for="i-hc-on">Check this integration on a schedule (otherwise health comes from real calls only)</label>
+          </div>
+          {withCheck ? (
+            <HealthCheckFields
+              form={check}
+              set={setCheckField}
+              prefix="i-hc"
+              error={(k) => checkProblems[k] ?? (serverCheckField === k ? serverError?.message : null)}
+            />
+          ) : null}
+        </fieldset>
+      ) : null}
       <div class="field checkbox-field">
         <input id="i-abs" type="checkbox" checked={form.allowAbsoluteUrls} onChange={(e) => set('allowAbsoluteUrls', e.currentTarget.checked)} />
         <label for="i-abs">Allow absolute URLs in the API explorer (still checked by the SSRF guard)</label>

@@ -10,6 +10,8 @@ import {
 } from '../lib/filters';
 import { formatRelative, humanizeEnum } from '../lib/format';
 import { href, navigate } from '../lib/router';
+import { HealthBadge } from '../components/health';
+import { addPatch, applyOverlay, integrationPatchFromEvent, useDebounced, useProjectEvents, type Overlay } from '../lib/liveEvents';
 
 const PAGE_SIZE = 25;
 
@@ -32,11 +34,26 @@ export function IntegrationsList({ search }: { search: string }) {
 
   const update = (patch: Partial<FilterState>) => navigate('/integrations' + filterToSearch({ ...filter, ...patch }), true);
 
-  const [result] = useQuery({
+  const [result, refetch] = useQuery({
     query: IntegrationsQuery,
     variables: { projectId, filter: input, first: PAGE_SIZE, after: currentAfter(cursor) },
   });
   const conn = result.data?.integrations;
+  // Live: events patch the rows at once (name, enabled, status, health; deleted rows go),
+  // then the page is read again (created rows, filters, counts).
+  const [overlay, setOverlay] = useState<Overlay>({});
+  useEffect(() => setOverlay({}), [result.data]);
+  const refresh = useDebounced(() => refetch({ requestPolicy: 'network-only' }), 500);
+  useProjectEvents(['integration.*'], (event) => {
+    const patch = integrationPatchFromEvent(event);
+    if (patch) setOverlay((o) => addPatch(o, patch));
+    if (event.type !== 'integration.health_changed' || !patch) refresh();
+  });
+  const edges = useMemo(() => {
+    if (!conn) return [];
+    const nodes = applyOverlay(conn.edges.map((e) => e.node), overlay);
+    return nodes.map((node) => ({ node }));
+  }, [conn, overlay]);
 
   return (
     <>
@@ -82,7 +99,7 @@ export function IntegrationsList({ search }: { search: string }) {
       {result.error ? <ErrorBox error={result.error} /> : null}
       {!conn && result.fetching ? <Loading /> : null}
       {conn ? (
-        conn.edges.length === 0 ? (
+        edges.length === 0 ? (
           <Empty>{isFilterEmpty(filter) ? 'No integrations yet.' : 'No integration matches these filters.'}</Empty>
         ) : (
           <>
@@ -92,6 +109,7 @@ export function IntegrationsList({ search }: { search: string }) {
                 <tr>
                   <th scope="col">Name</th>
                   <th scope="col">Category</th>
+                  <th scope="col">Health</th>
                   <th scope="col">Status</th>
                   <th scope="col">Calls</th>
                   <th scope="col">Circuit</th>
@@ -102,10 +120,11 @@ export function IntegrationsList({ search }: { search: string }) {
                 </tr>
               </thead>
               <tbody>
-                {conn.edges.map(({ node: i }) => (
+                {edges.map(({ node: i }) => (
                   <tr key={i.id}>
                     <td><a href={href({ name: 'integration', id: i.id, tab: 'overview' })}>{i.name}</a>{i.description ? <div class="muted small">{i.description}</div> : null}</td>
                     <td>{humanizeEnum(i.category)}<div class="muted small">{i.protocol}</div></td>
+                    <td><HealthBadge status={i.health.status} reason={i.health.reason} /></td>
                     <td><Badge value={i.status} /></td>
                     <td><Badge value={String(i.enabled)} label={i.enabled ? 'Enabled' : 'Disabled'} /></td>
                     <td><Badge value={i.circuitState} /></td>

@@ -1,7 +1,8 @@
 // Webhook endpoints of the selected project (or all).
 import { useEffect, useState } from 'preact/hooks';
 import { useQuery } from '@urql/preact';
-import { WebhooksQuery } from '../api/operations';
+import { DeliveriesSubscription, WebhooksQuery } from '../api/operations';
+import { useDebounced, useProjectEvents } from '../lib/liveEvents';
 import { useSession } from '../context';
 import { Badge, Empty, ErrorBox, Loading, Pager } from '../components/ui';
 import { currentAfter, firstPage, nextPage, pageNumber, previousPage } from '../lib/filters';
@@ -9,10 +10,18 @@ import { formatRelative } from '../lib/format';
 import { href } from '../lib/router';
 
 export function WebhooksList() {
-  const { projectId, canEdit } = useSession();
+  const { projectId, canEdit, client } = useSession();
   const [cursor, setCursor] = useState(firstPage);
   useEffect(() => setCursor(firstPage()), [projectId]);
-  const [result] = useQuery({ query: WebhooksQuery, variables: { projectId, first: 25, after: currentAfter(cursor) } });
+  const [result, refetch] = useQuery({ query: WebhooksQuery, variables: { projectId, first: 25, after: currentAfter(cursor) } });
+  // Live: webhook events (disabled after failures, tests) and delivery attempts (failure
+  // counts, last delivery) read the page again, debounced.
+  const refresh = useDebounced(() => refetch({ requestPolicy: 'network-only' }), 700);
+  useProjectEvents(['webhook.*'], refresh);
+  useEffect(() => {
+    const { unsubscribe } = client.subscription(DeliveriesSubscription, {}).subscribe((r) => { if (r.data) refresh(); });
+    return unsubscribe;
+  }, [client]);
   const conn = result.data?.webhooks;
   return (
     <>
