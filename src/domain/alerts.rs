@@ -431,16 +431,7 @@ pub async fn list_rules(
     integration_id: Option<&str>,
     request: &PageRequest,
 ) -> AppResult<Page<AlertRule>> {
-    if let Some(id) = project_id {
-        super::projects::get(store, caller, id).await?;
-    }
-    if let Some(id) = integration_id {
-        super::integrations::get(store, caller, id).await?;
-    }
-    let projects = match project_id {
-        Some(id) => Some(vec![id.to_owned()]),
-        None => caller.principal.project_restriction(),
-    };
+    let projects = super::visible_projects(store, caller, project_id, integration_id).await?;
     alert_store::rules_page(store, projects.as_deref(), integration_id, request)
         .await?
         .try_map(|row| AlertRule::from_row(&row))
@@ -464,17 +455,14 @@ pub async fn list(
     filter: AlertFilter,
     request: &PageRequest,
 ) -> AppResult<Page<Alert>> {
-    if let Some(id) = &filter.project_id {
-        super::projects::get(store, caller, id).await?;
-    }
-    if let Some(id) = &filter.integration_id {
-        super::integrations::get(store, caller, id).await?;
-    }
     let query = AlertQuery {
-        project_ids: match &filter.project_id {
-            Some(id) => Some(vec![id.to_string()]),
-            None => caller.principal.project_restriction(),
-        },
+        project_ids: super::visible_projects(
+            store,
+            caller,
+            filter.project_id.as_ref().map(|id| id.as_str()),
+            filter.integration_id.as_ref().map(|id| id.as_str()),
+        )
+        .await?,
         integration_id: filter.integration_id.map(|id| id.to_string()),
         states: filter.state.map(|s| vec![s.as_str().to_owned()]),
     };
@@ -669,50 +657,38 @@ async fn change(
 
 /// Acknowledges a FIRING alert (EDITOR): reminders stop; it resolves as before.
 pub async fn acknowledge(app: &App, caller: &Caller, id: &str) -> AppResult<Alert> {
-    caller.principal.require(Role::Editor)?;
-    let current = get(&app.store, caller, id).await?;
-    let Some(row) = alert_store::get(&app.store, &current.id).await? else {
-        return Err(AppError::not_found("alert", id));
-    };
-    match change(
-        app,
-        row,
-        AlertState::Acknowledged,
-        &caller.principal.name,
-        Some(caller),
-        "acknowledged",
-    )
-    .await?
-    {
-        Some(row) => Alert::from_row(&row),
-        None => Err(AppError::Conflict(format!(
-            "the alert is {}; only FIRING alerts can be acknowledged",
-            current.state.as_str()
-        ))),
-    }
+    by_hand(app, caller, id, AlertState::Acknowledged).await
 }
 
 /// Resolves an open alert by hand (EDITOR).
 pub async fn resolve(app: &App, caller: &Caller, id: &str) -> AppResult<Alert> {
+    by_hand(app, caller, id, AlertState::Resolved).await
+}
+
+async fn by_hand(app: &App, caller: &Caller, id: &str, to: AlertState) -> AppResult<Alert> {
     caller.principal.require(Role::Editor)?;
-    let current = get(&app.store, caller, id).await?;
-    let Some(row) = alert_store::get(&app.store, &current.id).await? else {
-        return Err(AppError::not_found("alert", id));
+    let row = match alert_store::get(&app.store, id).await? {
+        Some(row)
+            if IdKind::of(id) == Some(IdKind::Alert)
+                && caller.principal.sees_project(&row.project_id) =>
+        {
+            row
+        }
+        _ => return Err(AppError::not_found("alert", id)),
     };
-    match change(
-        app,
-        row,
-        AlertState::Resolved,
-        &caller.principal.name,
-        Some(caller),
-        "resolved by hand",
-    )
-    .await?
-    {
+    let state = row.state.clone();
+    let why = match to {
+        AlertState::Acknowledged => "acknowledged",
+        _ => "resolved by hand",
+    };
+    match change(app, row, to, &caller.principal.name, Some(caller), why).await? {
         Some(row) => Alert::from_row(&row),
-        None => Err(AppError::Conflict(
-            "the alert is already RESOLVED".to_owned(),
-        )),
+        None => Err(AppError::Conflict(match to {
+            AlertState::Acknowledged => {
+                format!("the alert is {state}; only FIRING alerts can be acknowledged")
+            }
+            _ => "the alert is already RESOLVED".to_owned(),
+        })),
     }
 }
 
@@ -1080,14 +1056,8 @@ impl AlertSelection {
         caller: &Caller,
         project_id: Option<&str>,
     ) -> AppResult<Self> {
-        if let Some(id) = project_id {
-            super::projects::get(store, caller, id).await?;
-        }
         Ok(AlertSelection {
-            project_ids: match project_id {
-                Some(id) => Some(vec![id.to_owned()]),
-                None => caller.principal.project_restriction(),
-            },
+            project_ids: super::visible_projects(store, caller, project_id, None).await?,
         })
     }
 

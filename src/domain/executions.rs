@@ -852,17 +852,8 @@ impl ExecutionSelection {
         project_id: Option<&str>,
         integration_id: Option<&str>,
     ) -> AppResult<Self> {
-        if let Some(id) = project_id {
-            super::projects::get(store, caller, id).await?;
-        }
-        if let Some(id) = integration_id {
-            super::integrations::get(store, caller, id).await?;
-        }
         Ok(ExecutionSelection(execution_store::ExecutionQuery {
-            project_ids: match project_id {
-                Some(id) => Some(vec![id.to_owned()]),
-                None => caller.principal.project_restriction(),
-            },
+            project_ids: super::visible_projects(store, caller, project_id, integration_id).await?,
             integration_id: integration_id.map(str::to_owned),
             success: None,
         }))

@@ -996,17 +996,8 @@ impl HealthChangeSelection {
         project_id: Option<&str>,
         integration_id: Option<&str>,
     ) -> AppResult<Self> {
-        if let Some(id) = project_id {
-            super::projects::get(store, caller, id).await?;
-        }
-        if let Some(id) = integration_id {
-            super::integrations::get(store, caller, id).await?;
-        }
         Ok(HealthChangeSelection {
-            project_ids: match project_id {
-                Some(id) => Some(vec![id.to_owned()]),
-                None => caller.principal.project_restriction(),
-            },
+            project_ids: super::visible_projects(store, caller, project_id, integration_id).await?,
             integration_id: integration_id.map(str::to_owned),
         })
     }

@@ -109,12 +109,13 @@ pub struct LogSelection(LogQuery);
 impl LogSelection {
     /// What the caller asked for; NOT_FOUND for a project or integration it cannot see.
     pub async fn visible(store: &Store, caller: &Caller, filter: LogFilter) -> AppResult<Self> {
-        if let Some(id) = &filter.project_id {
-            super::projects::get(store, caller, id).await?;
-        }
-        if let Some(id) = &filter.integration_id {
-            super::integrations::get(store, caller, id).await?;
-        }
+        let project_ids = super::visible_projects(
+            store,
+            caller,
+            filter.project_id.as_ref().map(|id| id.as_str()),
+            filter.integration_id.as_ref().map(|id| id.as_str()),
+        )
+        .await?;
         if let (Some(since), Some(until)) = (filter.since, filter.until)
             && since > until
         {
@@ -134,10 +135,7 @@ impl LogSelection {
             return Err(AppError::invalid("filter.search", "at most 200 characters"));
         }
         Ok(LogSelection(LogQuery {
-            project_ids: match &filter.project_id {
-                Some(id) => Some(vec![id.to_string()]),
-                None => caller.principal.project_restriction(),
-            },
+            project_ids,
             integration_id: filter.integration_id.map(|id| id.to_string()),
             min_rank: filter.min_level.map(LogLevel::rank),
             since: filter.since.map(|t| t.naive_utc()),

@@ -24,6 +24,27 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 /// Listings page by keyset: what a caller asks for and what it gets.
 pub use crate::store::{Page, PageRequest};
 
+/// The projects a listing or live stream covers: the project asked for, else every
+/// project the caller sees (`None`: all). NOT_FOUND when the caller cannot see the
+/// project or the integration asked for (unknown and foreign look the same).
+pub(crate) async fn visible_projects(
+    store: &crate::store::Store,
+    caller: &access::Caller,
+    project_id: Option<&str>,
+    integration_id: Option<&str>,
+) -> crate::error::AppResult<Option<Vec<String>>> {
+    if let Some(id) = project_id {
+        projects::get(store, caller, id).await?;
+    }
+    if let Some(id) = integration_id {
+        integrations::get(store, caller, id).await?;
+    }
+    Ok(match project_id {
+        Some(id) => Some(vec![id.to_owned()]),
+        None => caller.principal.project_restriction(),
+    })
+}
+
 /// Converts a stored UTC timestamp to the API's `DateTime`.
 pub(crate) fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()

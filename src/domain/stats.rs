@@ -72,13 +72,7 @@ pub async fn scope(
     caller: &Caller,
     project_id: Option<&str>,
 ) -> AppResult<Option<Vec<String>>> {
-    match project_id {
-        Some(id) => {
-            super::projects::get(store, caller, id).await?;
-            Ok(Some(vec![id.to_owned()]))
-        }
-        None => Ok(caller.principal.project_restriction()),
-    }
+    super::visible_projects(store, caller, project_id, None).await
 }
 
 /// Computes the numbers of a scope (from [`scope`]).
