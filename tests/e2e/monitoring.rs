@@ -66,19 +66,26 @@ async fn check(server: &TestServer, id: &str) -> Value {
     server.ok(&server.admin, CHECK, json!({ "id": id })).await["runHealthCheck"].clone()
 }
 
-/// A socket subscribed to `healthChanged` (op "h") and `alerts` (op "a") of a project.
-async fn watch(server: &TestServer, token: &str, project: &str) -> Socket {
+/// Sockets subscribed to `healthChanged` (op "h") and `alerts` (op "a") of a project: one
+/// each, since two streams of one socket may interleave in any order.
+async fn watch(server: &TestServer, token: &str, project: &str) -> (Socket, Socket) {
     let before = server.app().events.subscriber_count();
-    let mut socket = connect(server, "graphql-transport-ws").await;
+    let mut health = connect(server, "graphql-transport-ws").await;
     init(
-        &mut socket,
+        &mut health,
         json!({ "Authorization": format!("Bearer {token}") }),
     )
     .await;
-    send(&mut socket, json!({ "id": "h", "type": "subscribe", "payload": { "query": "subscription($p: ID) { healthChanged(projectId: $p) { integration { id } previous current reason at } }", "variables": { "p": project } } })).await;
-    send(&mut socket, json!({ "id": "a", "type": "subscribe", "payload": { "query": "subscription($p: ID) { alerts(projectId: $p) { transition at alert { id state severity kind summary } } }", "variables": { "p": project } } })).await;
+    send(&mut health, json!({ "id": "h", "type": "subscribe", "payload": { "query": "subscription($p: ID) { healthChanged(projectId: $p) { integration { id } previous current reason at } }", "variables": { "p": project } } })).await;
+    let mut alerts = connect(server, "graphql-transport-ws").await;
+    init(
+        &mut alerts,
+        json!({ "Authorization": format!("Bearer {token}") }),
+    )
+    .await;
+    send(&mut alerts, json!({ "id": "a", "type": "subscribe", "payload": { "query": "subscription($p: ID) { alerts(projectId: $p) { transition at alert { id state severity kind summary } } }", "variables": { "p": project } } })).await;
     subscribers(server, before + 2).await;
-    socket
+    (health, alerts)
 }
 
 async fn health_change(socket: &mut Socket) -> (String, String) {
@@ -122,7 +129,7 @@ async fn health_moves_with_thresholds_and_alerts_fire_once(backend: Backend) {
 
     // The scheduler runs the first check within seconds of creation: UNKNOWN → HEALTHY.
     assert_eq!(
-        health_change(&mut socket).await,
+        health_change(&mut socket.0).await,
         ("UNKNOWN".into(), "HEALTHY".into())
     );
 
@@ -134,10 +141,10 @@ async fn health_moves_with_thresholds_and_alerts_fire_once(backend: Backend) {
     assert_eq!(blip["health"], "HEALTHY", "{blip}");
     assert_eq!(check(&server, &id).await["health"], "UNHEALTHY");
     assert_eq!(
-        health_change(&mut socket).await,
+        health_change(&mut socket.0).await,
         ("HEALTHY".into(), "UNHEALTHY".into())
     );
-    let fired = alert_event(&mut socket).await;
+    let fired = alert_event(&mut socket.1).await;
     assert_eq!(fired["transition"], "FIRED");
     assert_eq!(fired["alert"]["kind"], "HEALTH_TRANSITION");
     assert!(
@@ -167,7 +174,10 @@ async fn health_moves_with_thresholds_and_alerts_fire_once(backend: Backend) {
         )
         .await;
     assert_eq!(acked["acknowledgeAlert"]["alert"]["state"], "ACKNOWLEDGED");
-    assert_eq!(alert_event(&mut socket).await["transition"], "ACKNOWLEDGED");
+    assert_eq!(
+        alert_event(&mut socket.1).await["transition"],
+        "ACKNOWLEDGED"
+    );
     // Acknowledging twice is a conflict, not a silent success.
     let again = server
         .gql(
@@ -183,10 +193,10 @@ async fn health_moves_with_thresholds_and_alerts_fire_once(backend: Backend) {
     assert_eq!(check(&server, &id).await["health"], "UNHEALTHY");
     assert_eq!(check(&server, &id).await["health"], "HEALTHY");
     assert_eq!(
-        health_change(&mut socket).await,
+        health_change(&mut socket.0).await,
         ("UNHEALTHY".into(), "HEALTHY".into())
     );
-    let resolved = alert_event(&mut socket).await;
+    let resolved = alert_event(&mut socket.1).await;
     assert_eq!(resolved["transition"], "RESOLVED");
     assert_eq!(resolved["alert"]["state"], "RESOLVED");
 
@@ -194,7 +204,7 @@ async fn health_moves_with_thresholds_and_alerts_fire_once(backend: Backend) {
     upstream.set(SLOW);
     assert_eq!(check(&server, &id).await["health"], "DEGRADED");
     assert_eq!(
-        health_change(&mut socket).await,
+        health_change(&mut socket.0).await,
         ("HEALTHY".into(), "DEGRADED".into())
     );
 
@@ -328,7 +338,7 @@ async fn real_traffic_moves_health_and_metric_rules_fire_m_of_n_with_reminders()
         call("/api").await;
     }
     assert_eq!(
-        health_change(&mut socket).await,
+        health_change(&mut socket.0).await,
         ("UNKNOWN".into(), "UNHEALTHY".into())
     );
     // The fourth failure opens the circuit: a CIRCUIT_OPEN alert.
@@ -336,7 +346,7 @@ async fn real_traffic_moves_health_and_metric_rules_fire_m_of_n_with_reminders()
     let mut kinds = Vec::new();
     // The error-rate rule needs 2 breaching evaluations (1 s apart), the circuit fires at once.
     while kinds.len() < 2 {
-        let event = alert_event(&mut socket).await;
+        let event = alert_event(&mut socket.1).await;
         assert_eq!(event["transition"], "FIRED", "{event}");
         kinds.push(event["alert"]["kind"].as_str().unwrap().to_owned());
     }
@@ -344,7 +354,7 @@ async fn real_traffic_moves_health_and_metric_rules_fire_m_of_n_with_reminders()
     assert_eq!(kinds, ["CIRCUIT_OPEN", "ERROR_RATE"]);
     // Nobody acknowledges: a reminder after the rule's interval (10 s).
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let reminder = alert_event(&mut socket).await;
+    let reminder = alert_event(&mut socket.1).await;
     assert_eq!(reminder["transition"], "REMINDED", "{reminder}");
     assert_eq!(reminder["alert"]["kind"], "ERROR_RATE");
     let stats = server
