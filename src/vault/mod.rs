@@ -9,8 +9,8 @@
 //! credential JSON is sealed by the DEK, bound to (integration id, format version).
 //! Rotation wraps every DEK under a new KEK online, batch by batch; old KEKs keep opening
 //! until nothing references them. The vault only seals and opens: it never calls out.
-//! Decrypted secrets leave it only as the auth material the outbound room builds
-//! (`crate::outbound::auth`).
+//! Decrypted secrets leave it only as the auth material the outbound room builds from
+//! what it opens here.
 
 pub mod credentials;
 pub mod crypto;
