@@ -149,10 +149,18 @@ pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
     let cutoff = now() - chrono::Duration::days(app.config.webhooks.retention_days);
     removed += crate::store::webhooks::prune_attempts(&app.store, cutoff).await?;
     removed += crate::store::events::prune(&app.store, cutoff).await?;
+    // Health buckets: minutes serve the shortest window, hours the longest; keep an hour
+    // beyond each so a window's first bucket is never cut mid-read.
+    use crate::domain::health::HealthWindow;
+    for window in [HealthWindow::Hour, HealthWindow::Week] {
+        let cutoff = now() - window.duration() - chrono::Duration::hours(1);
+        removed +=
+            crate::store::health::prune_buckets(&app.store, window.span_seconds(), cutoff).await?;
+    }
     if removed > 0 {
         tracing::debug!(
             removed,
-            "pruned old log entries, execution records, events and attempts"
+            "pruned old log entries, execution records, events, attempts and health buckets"
         );
     }
     Ok(removed)

@@ -19,7 +19,10 @@ use crate::on_both_backends;
 use crate::subscriptions::{Socket, connect, init, next_for, send, subscribers};
 use crate::support::{Backend, TestServer, code};
 
-on_both_backends!(health_moves_with_thresholds_and_alerts_fire_once);
+on_both_backends!(
+    health_moves_with_thresholds_and_alerts_fire_once,
+    a_restart_resumes_the_schedule_within_its_jitter
+);
 
 const UP: u8 = 0;
 const DOWN: u8 = 1;
@@ -363,5 +366,84 @@ async fn real_traffic_moves_health_and_metric_rules_fire_m_of_n_with_reminders()
     let counts = &stats["integration"]["health"]["counts"];
     assert_eq!(counts["calls"], 5, "{stats}");
     assert_eq!(counts["callFailures"], 4);
+    server.stop().await;
+}
+
+const SCHEDULE: &str =
+    "query($id: ID!) { integration(id: $id) { health { lastCheckedAt nextCheckAt } } }";
+
+/// `(lastCheckedAt, nextCheckAt)` once both are set and the check is newer than `after`.
+async fn checked_after(
+    server: &TestServer,
+    id: &str,
+    after: Option<chrono::DateTime<chrono::Utc>>,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let parse = |v: &Value| {
+        v.as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    // Up to 40 s: one 10 s interval plus a loaded CI machine's slack.
+    for _ in 0..160 {
+        let data = server
+            .ok(&server.admin, SCHEDULE, json!({ "id": id }))
+            .await;
+        let health = &data["integration"]["health"];
+        if let (Some(last), Some(next)) = (
+            parse(&health["lastCheckedAt"]),
+            parse(&health["nextCheckAt"]),
+        ) && after.is_none_or(|after| last > after)
+        {
+            return (last, next);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("no scheduled check of {id} after {after:?}");
+}
+
+/// The schedule lives in the store: the next check keeps its time across a restart and
+/// runs then, not at start-up and not never; each interval carries at most 5% jitter.
+async fn a_restart_resumes_the_schedule_within_its_jitter(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let upstream = Switch::default();
+    let base = upstream.start().await;
+    let project = server.create_project("Ops").await;
+    let id = server
+        .ok(
+            &server.admin,
+            CREATE,
+            json!({ "i": {
+            "projectId": project, "name": "Ledger", "category": "CUSTOM", "baseUrl": base,
+            "healthCheck": { "path": "/health", "intervalSeconds": 10 } } }),
+        )
+        .await["createIntegration"]["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (first, next) = checked_after(&server, &id, None).await;
+    let gap = (next - first).num_milliseconds();
+    assert!(
+        (9_500..=10_500).contains(&gap),
+        "the next check is one 10 s interval on, jitter within 5%: {gap} ms"
+    );
+
+    let server = server.restart().await;
+    let data = server
+        .ok(&server.admin, SCHEDULE, json!({ "id": id }))
+        .await;
+    let kept = data["integration"]["health"]["nextCheckAt"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    assert_eq!(
+        kept,
+        Some(next.into()),
+        "the restart kept the schedule: {data}"
+    );
+    let (resumed, _) = checked_after(&server, &id, Some(first)).await;
+    assert!(
+        resumed >= next,
+        "the first check after the restart waited for its time ({next}), ran at {resumed}"
+    );
     server.stop().await;
 }

@@ -140,7 +140,7 @@ async fn logs_audit_stats_and_readiness_answer_as_computed(backend: Backend) {
         )
         .await;
     server.ok(&server.admin, "mutation($w: ID!, $s: DateTime!) { replayWebhook(input: { webhookId: $w, since: $s }) { count } }", json!({ "w": hook, "s": past })).await;
-    server.ok(&server.admin, "mutation($i: ID!) { setIncomingWebhook(input: { integrationId: $i, scheme: SHARED_TOKEN, secret: \"a-long-shared-token\" }) { incomingWebhook { path } } }", json!({ "i": jira })).await;
+    server.ok(&server.admin, "mutation($i: ID!, $s: String!) { setIncomingWebhook(input: { integrationId: $i, scheme: SHARED_TOKEN, secret: $s }) { incomingWebhook { path } } }", json!({ "i": jira, "s": uuid::Uuid::new_v4().to_string() })).await;
     server
         .ok(
             &server.admin,
@@ -245,6 +245,56 @@ async fn logs_audit_stats_and_readiness_answer_as_computed(backend: Backend) {
         server.ok(&outsider, stats, json!({})).await["stats"]["integrations"],
         0
     );
+    // Logs and the audit log of a project stay inside it, searched or not: a scoped ADMIN
+    // sees its own project's rows only, never another's nor the global ones (key rotation).
+    assert_eq!(
+        code(
+            &server
+                .gql(
+                    &outsider,
+                    logs,
+                    json!({ "f": { "projectId": project, "search": "jira" } })
+                )
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        total(
+            &server,
+            &outsider,
+            logs,
+            json!({ "f": { "search": "jira" } })
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        code(
+            &server
+                .gql(&outsider, audit, json!({ "f": { "projectId": project } }))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        total(
+            &server,
+            &outsider,
+            audit,
+            json!({ "f": { "targetId": jira } })
+        )
+        .await,
+        0,
+        "another project's target filters to nothing"
+    );
+    let seen = server.ok(&outsider, audit, json!({})).await["auditLog"]["edges"].clone();
+    let seen = seen.as_array().unwrap();
+    assert!(!seen.is_empty(), "its own project's creation is audited");
+    assert!(
+        seen.iter().all(|e| e["node"]["projectId"] == json!(other)),
+        "{seen:?}"
+    );
     // The unscoped admin's global numbers include every project.
     assert_eq!(
         server.ok(&server.admin, stats, json!({})).await["stats"]["integrations"],
@@ -270,8 +320,9 @@ async fn logs_audit_stats_and_readiness_answer_as_computed(backend: Backend) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_tick_live_and_metrics_parse_as_prometheus_text() {
+    let metrics_token = uuid::Uuid::new_v4().to_string();
     let server = TestServer::start_with(Backend::Sqlite, |s| {
-        s.metrics_token = Some("metrics-secret".into())
+        s.metrics_token = Some(metrics_token.clone())
     })
     .await;
     let project = server.create_project("Live").await;
@@ -316,7 +367,7 @@ async fn stats_tick_live_and_metrics_parse_as_prometheus_text() {
     let text = server
         .http
         .get(&url)
-        .bearer_auth("metrics-secret")
+        .bearer_auth(&metrics_token)
         .send()
         .await
         .unwrap()

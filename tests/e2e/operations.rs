@@ -39,6 +39,33 @@ async fn retention_keeps_the_newest_entries_per_integration(backend: Backend) {
         data["integration"]["logs"]["totalCount"], 1,
         "other integrations keep theirs"
     );
+
+    // Health buckets: minutes live a little past the hour window, hours past the week.
+    use patchbay::store::health::{Observation, history, observe};
+    let store = &server.app().store;
+    for hours_ago in [24 * 9, 3] {
+        let at = chrono::Utc::now().naive_utc() - chrono::Duration::hours(hours_ago);
+        let seen = Observation {
+            at,
+            check: true,
+            failed: false,
+            latency_ms: Some(12),
+        };
+        observe(store, &keep, seen).await.unwrap();
+    }
+    let removed = patchbay::server::apply_retention(server.app())
+        .await
+        .unwrap();
+    assert_eq!(
+        removed, 3,
+        "both buckets 9 days old and the 3-hour-old minute"
+    );
+    let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::days(30);
+    assert_eq!(history(store, &keep, 60, long_ago).await.unwrap().len(), 0);
+    assert_eq!(
+        history(store, &keep, 3600, long_ago).await.unwrap().len(),
+        1
+    );
     server.stop().await;
 }
 

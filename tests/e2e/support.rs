@@ -282,6 +282,21 @@ impl TestServer {
             .to_owned()
     }
 
+    /// Stops the server gracefully and starts a new one on the same store (same data
+    /// directory and master key); the admin token stays valid.
+    pub async fn restart(mut self) -> Self {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        let config = Config::from_settings(self.store.settings()).expect("valid test config");
+        let server = patchbay::server::start(config)
+            .await
+            .expect("server restarts");
+        self.url = format!("http://{}", server.addr);
+        self.server = Some(server);
+        self
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await;
