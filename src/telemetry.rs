@@ -28,6 +28,7 @@ pub struct Telemetry {
     deliveries: Family<Labels, Counter>,
     health_checks: Family<Labels, Counter>,
     health_check_duration: Histogram,
+    health_check_delay: Histogram,
     /// Read at scrape time.
     pub health_status: Family<Labels, Gauge>,
     pub subscriptions_open: Gauge,
@@ -80,6 +81,13 @@ impl Default for Telemetry {
             "Health check latency",
             health_check_duration.clone(),
         );
+        // 1 ms … ~65 s: a scheduler that falls behind shows here first.
+        let health_check_delay = Histogram::new(exponential_buckets(0.001, 2.0, 17));
+        registry.register(
+            "health_check_delay_seconds",
+            "How late scheduled health checks started after they were due",
+            health_check_delay.clone(),
+        );
         let health_status = Family::<Labels, Gauge>::default();
         registry.register(
             "integrations_health",
@@ -113,6 +121,7 @@ impl Default for Telemetry {
             deliveries,
             health_checks,
             health_check_duration,
+            health_check_delay,
             health_status,
             subscriptions_open,
             jobs_queued,
@@ -164,6 +173,10 @@ impl Telemetry {
             )])
             .inc();
         self.health_check_duration.observe(seconds);
+    }
+
+    pub fn health_check_delay(&self, seconds: f64) {
+        self.health_check_delay.observe(seconds);
     }
 
     /// The text exposition of every metric.

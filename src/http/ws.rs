@@ -28,6 +28,8 @@ use crate::domain::access::Caller;
 /// The reason async-graphql carries for a refused `connection_init`; mapped to 4403.
 const FORBIDDEN_REASON: &str = "Forbidden: a valid API token is required";
 const CLOSE_FORBIDDEN: u16 = 4403;
+/// Read buffer of one socket (grows for a larger message, then shrinks back).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 pub(super) async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
     let protocol = parts
@@ -57,7 +59,13 @@ pub(super) async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
         None
     };
     let request_id = request_id(&parts.headers);
+    let max_message = state.app.config.max_body_bytes;
     upgrade
+        // GraphQL-over-WebSocket frames are small; tungstenite's eager 128 KiB read buffer
+        // made each idle dashboard cost ~130 KB. A message may be as large as an HTTP body.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| serve(socket, state, protocol, header_caller, request_id))
 }
