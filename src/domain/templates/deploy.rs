@@ -336,6 +336,35 @@ fn map_credentials(
     crate::domain::credentials::validate(input)
 }
 
+/// Makes an integration from a template version (EDITOR in the project): the same path
+/// as `createIntegration(input: { templateId, … })`.
+pub async fn deploy(
+    app: &App,
+    caller: &Caller,
+    input: DeployTemplateInput,
+) -> AppResult<Integration> {
+    caller.principal.require(Role::Editor)?;
+    let project_id = validate::id("input.projectId", &input.project_id, IdKind::Project)?;
+    crate::domain::projects::get(&app.store, caller, &project_id).await?;
+    let template = deployable(&app.store, &project_id, &input.template_id).await?;
+    let name = input
+        .name
+        .unwrap_or_else(|| template.definition.name.clone());
+    let mut create = integrations::CreateIntegrationInput::minimal(
+        &project_id,
+        name,
+        template.definition.category,
+    );
+    create.category = None;
+    create.template_id = Some(input.template_id);
+    create.description = input.description;
+    create.tags = input.tags;
+    create.config = input.config;
+    create.credentials = input.credentials;
+    create.test_connection = input.test_connection;
+    integrations::create(app, caller, create).await
+}
+
 /// Sends the template's health-check request with credentials not stored yet; refuses
 /// (BAD_USER_INPUT on `input.testConnection`, saying why) when it fails. Nothing is
 /// recorded: the integration does not exist yet.
@@ -609,6 +638,14 @@ pub fn operation_call(op: &OperationDef, params: &Map<String, Value>) -> AppResu
         match param.location {
             ParameterLocation::Path => {
                 let text = scalar_text(&value);
+                // One segment each: the engine refuses paths that climb or hide a `/`.
+                if text.is_empty() || text == "." || text == ".." || text.contains(['/', '\\']) {
+                    problems.push(FieldProblem::new(
+                        &field,
+                        "a path parameter is one non-empty path segment (no `/`, `\\`, `.` or `..`)",
+                    ));
+                    continue;
+                }
                 let encoded = utf8_percent_encode(&text, SEGMENT).to_string();
                 path = path.replace(&format!("{{{}}}", param.name), &encoded);
             }
@@ -666,9 +703,11 @@ mod tests {
 
     #[test]
     fn parameters_are_substituted_encoded_and_defaulted() {
-        let params = json!({ "key": "A B/1", "limit": 5 });
+        let params = json!({ "key": "A B?1", "limit": 5 });
         let call = operation_call(&op(), params.as_object().unwrap()).unwrap();
-        assert_eq!(call.path, "/issues/A%20B%2F1/comments");
+        assert_eq!(call.path, "/issues/A%20B%3F1/comments");
+        let slash = json!({ "key": "a/b" });
+        assert!(operation_call(&op(), slash.as_object().unwrap()).is_err());
         assert_eq!(
             call.query,
             vec![
