@@ -419,7 +419,7 @@ async fn resolve_operation(
     input.method = call.method;
     input.path = Some(call.path);
     input.query =
-        (!query.is_empty()).then(|| async_graphql::Json(serde_json::Value::Object(query)));
+        (!query.is_empty()).then_some(async_graphql::Json(serde_json::Value::Object(query)));
     input.body = call.body.map(async_graphql::Json);
     Ok(input)
 }

@@ -214,10 +214,6 @@ pub(crate) async fn get(ctx: &Context<'_>, id: &str) -> ApiResult<Template> {
 #[derive(Default)]
 pub struct TemplateQuery;
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "GraphQL field arguments are flat by contract"
-)]
 #[Object]
 impl TemplateQuery {
     /// Templates the caller may see: built-ins, its projects' own, and those shared with

@@ -609,20 +609,19 @@ async fn deploys_with_bad_config_or_credentials_write_nothing(backend: Backend) 
     server.stop().await;
 }
 
-/// What the local upstream saw: path (raw), query, Authorization and X-Team headers.
+/// One request the local upstream saw: raw path, query, Authorization, X-Team, body.
+type Seen = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+/// A local upstream that records what it receives.
 #[derive(Clone, Default)]
 struct Upstream {
-    seen: Arc<
-        Mutex<
-            Vec<(
-                String,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                String,
-            )>,
-        >,
-    >,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 async fn comments(

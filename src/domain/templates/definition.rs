@@ -1410,7 +1410,7 @@ impl<'a> Checker<'a> {
             }
         }
         if let Some(first) = pg.get("firstPage")
-            && !first.as_u64().is_some_and(|n| n < i64::MAX as u64)
+            && first.as_u64().is_none_or(|n| n >= i64::MAX as u64)
         {
             self.err(jpath(path, "firstPage"), "must be a non-negative integer");
         }
