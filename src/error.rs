@@ -24,6 +24,10 @@ pub enum AppError {
         message: String,
         field: Option<String>,
     },
+    /// Several problems with the input at once (a template, a config checked against its
+    /// schema): every problem with its JSON path, so a client can fix them in one go.
+    #[error("{}", describe_problems(.0))]
+    InvalidFields(Vec<FieldProblem>),
     #[error("{0}")]
     Conflict(String),
     #[error("too many requests; retry in {retry_after_seconds}s")]
@@ -69,13 +73,51 @@ impl AppError {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound { .. } => "NOT_FOUND",
-            AppError::BadUserInput { .. } => "BAD_USER_INPUT",
+            AppError::BadUserInput { .. } | AppError::InvalidFields(_) => "BAD_USER_INPUT",
             AppError::Conflict(_) => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Unavailable(_) => "INTEGRATION_UNAVAILABLE",
             AppError::Execution { class, .. } => class.api_code(),
             AppError::Internal(_) => "INTERNAL",
         }
+    }
+}
+
+/// One problem of an input, at a JSON path such as `input.operations[0].path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldProblem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldProblem {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+fn describe_problems(problems: &[FieldProblem]) -> String {
+    let listed: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect();
+    match problems.len() {
+        1 => listed.concat(),
+        n => format!("{n} problems: {}", listed.join("; ")),
+    }
+}
+
+impl AppError {
+    /// Bad input with every problem listed; one problem is plain [`AppError::BadUserInput`].
+    pub fn invalid_all(mut problems: Vec<FieldProblem>) -> Self {
+        if problems.len() == 1 {
+            let only = problems.remove(0);
+            return AppError::invalid(only.field, only.message);
+        }
+        AppError::InvalidFields(problems)
     }
 }
 

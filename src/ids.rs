@@ -22,6 +22,10 @@ pub enum IdKind {
     HealthTransition,
     AlertRule,
     Alert,
+    /// One version of an integration template.
+    Template,
+    /// All versions of one template (what sharing and slugs apply to).
+    TemplateFamily,
 }
 
 impl IdKind {
@@ -44,10 +48,12 @@ impl IdKind {
             IdKind::HealthTransition => "hch",
             IdKind::AlertRule => "arl",
             IdKind::Alert => "alr",
+            IdKind::Template => "tpl",
+            IdKind::TemplateFamily => "tfm",
         }
     }
 
-    const ALL: [IdKind; 17] = [
+    const ALL: [IdKind; 19] = [
         IdKind::Project,
         IdKind::Integration,
         IdKind::Token,
@@ -65,6 +71,8 @@ impl IdKind {
         IdKind::HealthTransition,
         IdKind::AlertRule,
         IdKind::Alert,
+        IdKind::Template,
+        IdKind::TemplateFamily,
     ];
 
     /// The kind an ID claims by its prefix, if it is well-formed.
@@ -80,11 +88,27 @@ const ENCODED_LEN: usize = 26;
 
 /// A new ID of the given kind.
 pub fn new_id(kind: IdKind) -> String {
-    let value = uuid::Uuid::now_v7().as_u128();
+    // 26 symbols of 5 bits = 130 bits: the first symbol carries the top 3 bits.
+    encode(kind, uuid::Uuid::now_v7().as_u128())
+}
+
+/// An ID derived from `seed` (the same seed gives the same ID on every server), for
+/// records every replica creates alike (the built-in templates). Its time part is zero, so
+/// derived IDs sort before every generated one.
+pub fn derived_id(kind: IdKind, seed: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(seed);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    // Clear the top 48 bits (a UUIDv7's timestamp).
+    let value = u128::from_be_bytes(bytes) & (u128::MAX >> 48);
+    encode(kind, value)
+}
+
+fn encode(kind: IdKind, value: u128) -> String {
     let mut out = String::with_capacity(kind.prefix().len() + 1 + ENCODED_LEN);
     out.push_str(kind.prefix());
     out.push('_');
-    // 26 symbols of 5 bits = 130 bits: the first symbol carries the top 3 bits.
     for i in (0..ENCODED_LEN).rev() {
         let index = ((value >> (i * 5)) & 0x1f) as usize;
         out.push(ALPHABET[index] as char);
@@ -107,6 +131,15 @@ mod tests {
         sorted.sort();
         assert_eq!(ids, sorted, "IDs must sort in creation order");
         assert_eq!(IdKind::of(&new_id(IdKind::Project)), Some(IdKind::Project));
+    }
+
+    #[test]
+    fn derived_ids_are_stable_well_formed_and_sort_first() {
+        let a = derived_id(IdKind::Template, b"builtin:jira:1");
+        assert_eq!(a, derived_id(IdKind::Template, b"builtin:jira:1"));
+        assert_ne!(a, derived_id(IdKind::Template, b"builtin:jira:2"));
+        assert_eq!(IdKind::of(&a), Some(IdKind::Template));
+        assert!(a < new_id(IdKind::Template));
     }
 
     #[test]

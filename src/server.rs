@@ -64,6 +64,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let vault = Vault::unlock(&store, &config.master_key_settings())
         .await
         .context("cannot open the credentials vault")?;
+    // A bad built-in template file stops the start here, naming the file and the path.
+    let catalog = crate::domain::templates::catalog::install(&store)
+        .await
+        .context("cannot load the built-in templates")?;
+    tracing::debug!(
+        templates = catalog.templates,
+        written = catalog.written,
+        elapsed_ms = catalog.elapsed.as_millis() as u64,
+        "built-in templates loaded"
+    );
     let bootstrap_token = tokens::bootstrap_admin(&store)
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the first API token: {e}"))?;

@@ -217,8 +217,13 @@ pub struct ExecuteRequestInput {
     #[graphql(default_with = "HttpMethod::Get")]
     pub method: HttpMethod,
     /// Path under the integration's base URL (an inline `?query` is kept); an absolute URL
-    /// only when the integration allows it.
-    pub path: String,
+    /// only when the integration allows it. Give a path or an `operation`.
+    pub path: Option<String>,
+    /// An operation of the integration's template, by name (instead of method and path).
+    pub operation: Option<String>,
+    /// The operation's parameters (a JSON object): path parameters are substituted,
+    /// query parameters appended, body parameters sent as JSON body fields.
+    pub params: Option<async_graphql::Json<serde_json::Value>>,
     /// Query parameters: an object of strings, numbers, booleans or arrays of them.
     pub query: Option<async_graphql::Json<serde_json::Value>>,
     /// Extra request headers: an object of strings (credentials come from the vault).
@@ -288,7 +293,8 @@ fn spec(
     integration: &super::integrations::Integration,
     operation: Operation,
 ) -> AppResult<CallSpec> {
-    if input.path.is_empty() || input.path.len() > 4096 {
+    let path = input.path.unwrap_or_default();
+    if path.is_empty() || path.len() > 4096 {
         return Err(AppError::invalid("input.path", "must be 1-4096 characters"));
     }
     let body = match (input.body, input.body_text) {
@@ -333,7 +339,7 @@ fn spec(
     Ok(CallSpec {
         operation,
         method: input.method,
-        path: input.path,
+        path,
         query: input
             .query
             .map(|q| query_pairs(q.0))
@@ -362,8 +368,60 @@ pub async fn execute(
         crate::ids::IdKind::Integration,
     )?;
     let integration = super::integrations::get(&app.store, caller, &id).await?;
+    let input = resolve_operation(&app.store, &integration, input).await?;
     let spec = spec(input, &integration, operation)?;
     call(app, &integration, spec).await
+}
+
+/// Turns `operation` + `params` into method, path, query and body (the template's
+/// operation, its parameters checked); a path-only input passes through.
+async fn resolve_operation(
+    store: &crate::store::Store,
+    integration: &Integration,
+    mut input: ExecuteRequestInput,
+) -> AppResult<ExecuteRequestInput> {
+    let Some(name) = input.operation.take() else {
+        if input.path.is_none() {
+            return Err(AppError::invalid(
+                "input.path",
+                "give a path, or the name of a template operation",
+            ));
+        }
+        return Ok(input);
+    };
+    if input.path.is_some()
+        || input.query.is_some()
+        || input.body.is_some()
+        || input.body_text.is_some()
+    {
+        return Err(AppError::invalid(
+            "input.operation",
+            "an operation takes its path, query and body from `params`; leave path, query, body and bodyText out",
+        ));
+    }
+    let call = super::templates::deploy::call_for(
+        store,
+        integration,
+        &name,
+        input.params.take().map(|p| p.0),
+    )
+    .await?;
+    let mut query = serde_json::Map::new();
+    for (key, value) in call.query {
+        match query.get_mut(&key) {
+            Some(serde_json::Value::Array(items)) => items.push(value.into()),
+            Some(single) => *single = serde_json::json!([single.clone(), value]),
+            None => {
+                query.insert(key, value.into());
+            }
+        }
+    }
+    input.method = call.method;
+    input.path = Some(call.path);
+    input.query =
+        (!query.is_empty()).then_some(async_graphql::Json(serde_json::Value::Object(query)));
+    input.body = call.body.map(async_graphql::Json);
+    Ok(input)
 }
 
 /// Runs many calls with bounded concurrency; results in input order, each on its own.
@@ -493,6 +551,7 @@ pub async fn call(app: &App, integration: &Integration, spec: CallSpec) -> AppRe
         retry_policy: &integration.retry_policy,
         rate_limit: integration.rate_limit.as_ref(),
         cache: &integration.cache,
+        unsaved_credentials: None,
     };
     let sent = engine::send(&app.outbound, &target, request)
         .await

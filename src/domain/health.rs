@@ -69,6 +69,9 @@ pub struct HealthCheck {
     pub failure_threshold: i32,
     /// Consecutive successes that make an UNHEALTHY integration HEALTHY again.
     pub success_threshold: i32,
+    /// A JSON body to send (a template's RPC-style check, e.g. a GraphQL `{ __typename }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<async_graphql::Json<serde_json::Value>>,
 }
 
 /// A health check; omitted fields take their defaults (GET /, any 2xx, every 300 s,
@@ -154,6 +157,7 @@ pub fn validate_check(field: &str, input: HealthCheckInput) -> AppResult<HealthC
             1,
             100,
         )?,
+        body: None,
     })
 }
 
@@ -407,7 +411,10 @@ pub async fn check(app: &App, integration: &Integration) -> AppResult<CheckResul
         path: check.path.clone(),
         query: Vec::new(),
         headers: http::HeaderMap::new(),
-        body: None,
+        body: check
+            .body
+            .as_ref()
+            .map(|b| (b.0.to_string().into_bytes(), "application/json")),
         timeout: std::time::Duration::from_millis(check.timeout_ms.max(100) as u64),
         idempotency_key: None,
         cache: Some(false),
@@ -425,6 +432,7 @@ pub async fn check(app: &App, integration: &Integration) -> AppResult<CheckResul
         // RATE_LIMITED and say nothing about the upstream).
         rate_limit: None,
         cache: &integration.cache,
+        unsaved_credentials: None,
     };
     let (answer, latency_ms) = match engine::send(&app.outbound, &target, request).await {
         Ok(sent) => {

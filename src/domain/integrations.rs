@@ -66,6 +66,8 @@ pub struct Integration {
     pub rate_limit: Option<RateLimit>,
     pub cache: CachePolicy,
     pub call_options: CallOptions,
+    /// The template version it was made from (`None`: configured by hand).
+    pub template_id: Option<String>,
     pub created_by: String,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -90,6 +92,7 @@ impl Integration {
                 .transpose()?,
             cache: decode_json("integrations.cache_policy", &row.cache_policy)?,
             call_options: decode_json("integrations.call_options", &row.call_options)?,
+            template_id: row.template_id,
             id: row.id,
             project_id: row.project_id,
             name: row.name,
@@ -124,6 +127,7 @@ impl Integration {
             rate_limit: self.rate_limit.as_ref().map(json),
             cache_policy: json(&self.cache),
             call_options: json(&self.call_options),
+            template_id: self.template_id.clone(),
             created_by: self.created_by.clone(),
             version: self.version,
             created_at: self.created_at.naive_utc(),
@@ -144,7 +148,18 @@ pub struct CreateIntegrationInput {
     /// Unique within the project, 1-100 characters.
     pub name: String,
     pub description: Option<String>,
-    pub category: Category,
+    /// Required unless `templateId` is given (then the template's category is the default).
+    pub category: Option<Category>,
+    /// A published template version to make the integration from: `config` and
+    /// `credentials` are checked against its schemas, and base URL, headers, health check
+    /// and rate limit come from it (fields given here win).
+    pub template_id: Option<async_graphql::ID>,
+    /// With `templateId`: secret fields checked against the template's credentialSchema
+    /// and sealed in the vault (never shown again).
+    pub credentials: Option<async_graphql::Json<serde_json::Value>>,
+    /// With `templateId`: run the template's health-check operation first and refuse to
+    /// save the integration if it fails.
+    pub test_connection: Option<bool>,
     /// Defaults to REST.
     pub protocol: Option<Protocol>,
     /// Defaults to ACTIVE.
@@ -184,7 +199,10 @@ impl CreateIntegrationInput {
             project_id: project_id.to_owned().into(),
             name: name.into(),
             description: None,
-            category,
+            category: Some(category),
+            template_id: None,
+            credentials: None,
+            test_connection: None,
             protocol: None,
             status: None,
             enabled: None,
@@ -370,16 +388,33 @@ pub async fn list(
             .map(|t| validate::tag("filter.tag", t))
             .transpose()?,
         text: validate::optional_text("filter.text", filter.text.as_deref(), 200)?,
+        template_family: None,
     };
     let page = integration_store::page(store, &query, page).await?;
     Ok(page.try_map(Integration::from_row)?)
 }
 
-/// Creates an integration (EDITOR in the project).
+/// Integrations the caller may see made from any version of a template family.
+pub async fn list_of_template(
+    store: &Store,
+    caller: &Caller,
+    family_id: &str,
+    page: &PageRequest,
+) -> AppResult<Page<Integration>> {
+    let query = IntegrationQuery {
+        project_ids: caller.principal.project_restriction(),
+        template_family: Some(family_id.to_owned()),
+        ..IntegrationQuery::default()
+    };
+    let page = integration_store::page(store, &query, page).await?;
+    Ok(page.try_map(Integration::from_row)?)
+}
+
+/// Creates an integration (EDITOR in the project), by hand or from a template.
 pub async fn create(
     app: &App,
     caller: &Caller,
-    input: CreateIntegrationInput,
+    mut input: CreateIntegrationInput,
 ) -> AppResult<Integration> {
     caller.principal.require(Role::Editor)?;
     let project_id = validate::id("input.projectId", &input.project_id, IdKind::Project)?;
@@ -387,6 +422,49 @@ pub async fn create(
         || projects::get(&app.store, &project_id).await?.is_none()
     {
         return Err(AppError::not_found("project", project_id));
+    }
+    let derived = match &input.template_id {
+        Some(template_id) => {
+            let template =
+                super::templates::deploy::deployable(&app.store, &project_id, template_id).await?;
+            Some(super::templates::deploy::derive(
+                template,
+                input.config.take().map(|c| c.0),
+                input.credentials.take().map(|c| c.0),
+            )?)
+        }
+        None => {
+            if input.credentials.is_some() {
+                return Err(AppError::invalid(
+                    "input.credentials",
+                    "credentials here need a templateId; otherwise set them with setCredentials",
+                ));
+            }
+            if input.test_connection == Some(true) {
+                return Err(AppError::invalid(
+                    "input.testConnection",
+                    "a connection test before saving needs a templateId (its health-check operation); otherwise use testConnection(id)",
+                ));
+            }
+            None
+        }
+    };
+    let category = match (input.category, &derived) {
+        (Some(category), _) => category,
+        (None, Some(derived)) => derived.category,
+        (None, None) => {
+            return Err(AppError::invalid(
+                "input.category",
+                "give a category (or a templateId)",
+            ));
+        }
+    };
+    let mut headers = derived
+        .as_ref()
+        .map(|d| d.headers.clone())
+        .unwrap_or_default();
+    if let Some(given) = input.headers {
+        headers.extend(validate::headers("input.headers", given.0)?);
     }
     let at = now().and_utc();
     let integration = Integration {
@@ -398,25 +476,28 @@ pub async fn create(
             input.description.as_deref(),
             2000,
         )?,
-        category: input.category,
-        protocol: input.protocol.unwrap_or(Protocol::Rest),
+        category,
+        protocol: input
+            .protocol
+            .or(derived.as_ref().map(|d| d.protocol))
+            .unwrap_or(Protocol::Rest),
         status: input.status.unwrap_or(IntegrationStatus::Active),
         enabled: input.enabled.unwrap_or(true),
-        auth_kind: AuthKind::None,
+        auth_kind: derived
+            .as_ref()
+            .and_then(|d| d.secret.as_ref())
+            .map_or(AuthKind::None, |s| s.kind()),
         tags: validate::tags("input.tags", input.tags.as_deref().unwrap_or_default())?,
-        base_url: input
-            .base_url
-            .as_deref()
-            .map(|u| validate::base_url("input.baseUrl", u))
-            .transpose()?,
-        config: match input.config {
-            Some(config) => validate::json_object("input.config", config.0)?,
-            None => serde_json::Map::new(),
+        base_url: match input.base_url.as_deref() {
+            Some(url) => Some(validate::base_url("input.baseUrl", url)?),
+            None => derived.as_ref().map(|d| d.base_url.clone()),
         },
-        headers: match input.headers {
-            Some(headers) => validate::headers("input.headers", headers.0)?,
-            None => BTreeMap::new(),
+        config: match (&derived, input.config) {
+            (Some(derived), _) => derived.config.clone(),
+            (None, Some(config)) => validate::json_object("input.config", config.0)?,
+            (None, None) => serde_json::Map::new(),
         },
+        headers,
         timeout_ms: timeout(
             "input.timeoutMs",
             input.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
@@ -426,10 +507,10 @@ pub async fn create(
             RetryPolicy::default(),
             input.retry_policy,
         )?,
-        rate_limit: input
-            .rate_limit
-            .map(|r| rate_limit("input.rateLimit", r))
-            .transpose()?,
+        rate_limit: match input.rate_limit {
+            Some(limit) => Some(rate_limit("input.rateLimit", limit)?),
+            None => derived.as_ref().and_then(|d| d.rate_limit.clone()),
+        },
         cache: cache_policy("input.cache", CachePolicy::default(), input.cache)?,
         call_options: CallOptions {
             transforms: input
@@ -441,39 +522,70 @@ pub async fn create(
                 "input.errorRules",
                 input.error_rules.unwrap_or_default(),
             )?,
-            connection_check: input
-                .connection_check
-                .map(|c| call_options::validate_check("input.connectionCheck", c))
-                .transpose()?,
+            connection_check: match input.connection_check {
+                Some(check) => Some(call_options::validate_check(
+                    "input.connectionCheck",
+                    check,
+                )?),
+                None => derived.as_ref().map(|d| d.connection_check.clone()),
+            },
             allow_absolute_urls: input.allow_absolute_urls.unwrap_or(false),
-            health_check: input
-                .health_check
-                .map(|c| super::health::validate_check("input.healthCheck", c))
-                .transpose()?,
+            health_check: match input.health_check {
+                Some(check) => Some(super::health::validate_check("input.healthCheck", check)?),
+                None => derived.as_ref().map(|d| d.health_check.clone()),
+            },
         },
+        template_id: derived.as_ref().map(|d| d.template.id.clone()),
         created_by: caller.principal.name.clone(),
         version: 1,
         created_at: at,
         updated_at: at,
     };
+    let secret = derived.as_ref().and_then(|d| d.secret.as_ref());
+    if input.test_connection == Some(true) {
+        super::templates::deploy::test_before_saving(app, &integration, secret).await?;
+    }
+    let credentials = match secret {
+        Some(secret) => Some(sealed_row(app, &integration.id, secret)?),
+        None => None,
+    };
+    let template = derived.as_ref().map(|d| {
+        serde_json::json!({
+            "id": d.template.id,
+            "slug": d.template.definition.slug,
+            "version": d.template.version,
+        })
+    });
     let log = LogEntry::new(
         &integration.project_id,
         Some(&integration.id),
         LogLevel::Info,
         "integration created",
-        serde_json::json!({ "name": integration.name, "category": integration.category.as_str(), "by": caller.principal.name }),
+        serde_json::json!({ "name": integration.name, "category": integration.category.as_str(), "template": template, "by": caller.principal.name }),
     );
+    let mut data = integration_data(&integration);
+    if let Some(template) = &template {
+        data["template"] = template.clone();
+    }
+    let event = crate::events::outbox::event(&integration.project_id, "integration.created", data);
     let journal = Journal {
-        events: vec![integration_event(&integration, "integration.created", None)],
+        events: vec![event],
         logs: vec![log.to_row()],
         audit: caller.audit(
             "integration.create",
             ("integration", Some(&integration.id)),
             Some(&integration.project_id),
-            serde_json::json!({ "name": integration.name }),
+            serde_json::json!({ "name": integration.name, "template": template, "authKind": integration.auth_kind.as_str() }),
         ),
     };
-    match integration_store::insert(&app.store, &integration.to_row(), &journal).await {
+    match integration_store::insert_with_credentials(
+        &app.store,
+        &integration.to_row(),
+        credentials.as_ref(),
+        &journal,
+    )
+    .await
+    {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => return Err(name_conflict(&integration.name)),
         Err(other) => return Err(other.into()),
@@ -482,6 +594,33 @@ pub async fn create(
     app.workers.wake.dispatcher.notify_one();
     super::health::schedule(&app.store, &integration).await?;
     Ok(integration)
+}
+
+/// Seals credentials for an integration not stored yet (inserted with it).
+fn sealed_row(
+    app: &App,
+    integration_id: &str,
+    secret: &crate::vault::credentials::CredentialSecret,
+) -> AppResult<crate::store::vault::CredentialRow> {
+    let sealed = app
+        .vault
+        .seal(integration_id, secret)
+        .map_err(AppError::internal)?;
+    Ok(crate::store::vault::CredentialRow {
+        integration_id: integration_id.to_owned(),
+        kind: secret.kind().as_str().to_owned(),
+        key_id: sealed.key_id,
+        wrapped_dek: sealed.wrapped_dek,
+        sealed: sealed.sealed,
+        set_fields: serde_json::to_string(&secret.set_fields()).unwrap_or_else(|_| "[]".into()),
+        expires_at: secret
+            .expires_at()
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+            .map(|t| t.naive_utc()),
+        refresh_error: None,
+        refresh_failed_at: None,
+        updated_at: now(),
+    })
 }
 
 /// Applies a partial update (EDITOR). Concurrent updates never overwrite each other silently:
@@ -665,7 +804,7 @@ pub async fn set_enabled(
     save(app, caller, current, next, message, action, &["enabled"]).await
 }
 
-async fn save(
+pub(crate) async fn save(
     app: &App,
     caller: &Caller,
     current: Integration,
@@ -752,16 +891,21 @@ fn integration_event(
     event_type: &str,
     fields: Option<&[&'static str]>,
 ) -> crate::store::events::EventRow {
-    let mut data = serde_json::json!({ "integration": {
+    let mut data = integration_data(integration);
+    if let Some(fields) = fields {
+        data["fields"] = serde_json::json!(fields);
+    }
+    crate::events::outbox::event(&integration.project_id, event_type, data)
+}
+
+/// The `data` of an integration event: a settings summary, no secrets.
+fn integration_data(integration: &Integration) -> serde_json::Value {
+    serde_json::json!({ "integration": {
         "id": integration.id,
         "name": integration.name,
         "category": integration.category.as_str(),
         "status": integration.status.as_str(),
         "enabled": integration.enabled,
         "version": integration.version,
-    } });
-    if let Some(fields) = fields {
-        data["fields"] = serde_json::json!(fields);
-    }
-    crate::events::outbox::event(&integration.project_id, event_type, data)
+    } })
 }

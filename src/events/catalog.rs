@@ -14,6 +14,10 @@ fn integration_data() -> Value {
     json!({ "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira", "category": "PROJECT_MANAGEMENT", "status": "ACTIVE", "enabled": true, "version": 2 } })
 }
 
+fn template_data() -> Value {
+    json!({ "template": { "id": "tpl_01jd8x3m5q6w7e8r9t0y1u2i3o", "slug": "acme-crm", "name": "Acme CRM", "version": 2, "state": "PUBLISHED" } })
+}
+
 pub const EVENT_TYPES: &[EventTypeInfo] = &[
     EventTypeInfo {
         name: "integration.created",
@@ -93,6 +97,31 @@ pub const EVENT_TYPES: &[EventTypeInfo] = &[
         name: "integration.health_changed",
         description: "An integration's health status changed (HEALTHY, DEGRADED, UNHEALTHY, UNKNOWN), with the reason.",
         example_data: || json!({ "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira", "category": "PROJECT_MANAGEMENT" }, "previous": "HEALTHY", "current": "UNHEALTHY", "reason": "3 consecutive failures; last: answered 503, expected 2xx" }),
+    },
+    EventTypeInfo {
+        name: "template.created",
+        description: "A custom integration template was created (version 1, a DRAFT).",
+        example_data: template_data,
+    },
+    EventTypeInfo {
+        name: "template.updated",
+        description: "A template draft changed, or a new draft version was made from a published one.",
+        example_data: template_data,
+    },
+    EventTypeInfo {
+        name: "template.published",
+        description: "A template version was published (immutable from now on; deployable).",
+        example_data: template_data,
+    },
+    EventTypeInfo {
+        name: "template.deprecated",
+        description: "A template version was deprecated (integrations on it keep working; no new deployments).",
+        example_data: template_data,
+    },
+    EventTypeInfo {
+        name: "template.shared",
+        description: "Who a template is shared with changed.",
+        example_data: template_data,
     },
     EventTypeInfo {
         name: "custom.*",

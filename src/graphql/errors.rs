@@ -21,6 +21,30 @@ pub fn to_graphql(err: AppError) -> async_graphql::Error {
             e.set("code", code);
             e.set("field", field.clone());
         }),
+        // `field` is the first problem's path (clients that read one field still get one);
+        // `problems` lists every problem with its path.
+        AppError::InvalidFields(problems) => error.extend_with(|_, e| {
+            e.set("code", code);
+            if let Some(first) = problems.first() {
+                e.set("field", first.field.clone());
+            }
+            let listed: Vec<async_graphql::Value> = problems
+                .iter()
+                .map(|p| {
+                    let mut entry = async_graphql::indexmap::IndexMap::new();
+                    entry.insert(
+                        async_graphql::Name::new("field"),
+                        async_graphql::Value::from(p.field.clone()),
+                    );
+                    entry.insert(
+                        async_graphql::Name::new("message"),
+                        async_graphql::Value::from(p.message.clone()),
+                    );
+                    async_graphql::Value::Object(entry)
+                })
+                .collect();
+            e.set("problems", async_graphql::Value::List(listed));
+        }),
         AppError::RateLimited {
             retry_after_seconds,
         } => error.extend_with(|_, e| {
@@ -116,6 +140,13 @@ mod tests {
         );
         let internal = to_graphql(AppError::internal(anyhow::anyhow!("secret detail")));
         assert!(!internal.message.contains("secret detail"));
+        let many = extensions(AppError::invalid_all(vec![
+            crate::error::FieldProblem::new("input.a", "x"),
+            crate::error::FieldProblem::new("input.b[0]", "y"),
+        ]));
+        assert_eq!(many["code"], "BAD_USER_INPUT");
+        assert_eq!(many["field"], "input.a");
+        assert_eq!(many["problems"][1]["field"], "input.b[0]");
         let limited = extensions(AppError::RateLimited {
             retry_after_seconds: 7,
         });

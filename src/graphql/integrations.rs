@@ -171,6 +171,16 @@ impl Integration {
         super::executions::execution_connection(ctx, &selection, PageArgs::forward(first, after))
             .await
     }
+    /// The template version it was made from (null: configured by hand).
+    async fn template(&self, ctx: &Context<'_>) -> ApiResult<Option<super::templates::Template>> {
+        let Some(id) = &self.0.template_id else {
+            return Ok(None);
+        };
+        let found =
+            crate::domain::templates::get_many_unchecked(&app(ctx).store, std::slice::from_ref(id))
+                .await?;
+        Ok(found.into_iter().next().map(super::templates::Template))
+    }
     /// Name of the token that created it.
     async fn created_by(&self) -> &str {
         &self.0.created_by

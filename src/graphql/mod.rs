@@ -18,6 +18,7 @@ mod node;
 mod projects;
 pub mod request_errors;
 mod stats;
+mod templates;
 mod viewer;
 mod webhooks;
 
@@ -43,6 +44,7 @@ pub struct Query(
     alerts::AlertQuery,
     audit::AuditQuery,
     stats::StatsQuery,
+    templates::TemplateQuery,
 );
 
 /// The mutation root.
@@ -56,6 +58,7 @@ pub struct Mutation(
     webhooks::WebhookMutation,
     health::HealthMutation,
     alerts::AlertMutation,
+    templates::TemplateMutation,
 );
 
 /// The subscription root.

@@ -28,6 +28,7 @@ pub enum Node {
     Delivery(super::webhooks::Delivery),
     Alert(super::alerts::Alert),
     AlertRule(super::alerts::AlertRule),
+    Template(super::templates::Template),
 }
 
 #[derive(Default)]
@@ -61,6 +62,7 @@ impl NodeQuery {
             }
             Some(IdKind::Alert) => Node::Alert(super::alerts::get(ctx, &id).await?),
             Some(IdKind::AlertRule) => Node::AlertRule(super::alerts::get_rule(ctx, &id).await?),
+            Some(IdKind::Template) => Node::Template(super::templates::get(ctx, &id).await?),
             _ => return Err(AppError::not_found("node", id.as_str()).into()),
         };
         Ok(Some(node))

@@ -134,7 +134,7 @@ fn header_name(name: &str) -> Result<HeaderName, MaterialError> {
         .map_err(|_| MaterialError::Unusable(format!("`{name}` is not a header name")))
 }
 
-fn build(secret: &CredentialSecret) -> Result<AuthMaterial, MaterialError> {
+pub(crate) fn build(secret: &CredentialSecret) -> Result<AuthMaterial, MaterialError> {
     let mut material = AuthMaterial::default();
     match secret {
         CredentialSecret::ApiKey {

@@ -38,6 +38,9 @@ pub struct Target<'a> {
     pub retry_policy: &'a RetryPolicy,
     pub rate_limit: Option<&'a RateLimit>,
     pub cache: &'a CachePolicy,
+    /// Credentials not stored yet (a connection test before an integration is saved):
+    /// used instead of the vault's, never refreshed.
+    pub unsaved_credentials: Option<&'a crate::vault::credentials::CredentialSecret>,
 }
 
 /// What to send.
@@ -180,7 +183,11 @@ impl Attempts<'_> {
             return Ok(sent);
         }
         let refresher = &self.outbound.refresher;
-        let mut auth = match refresher.auth_material(self.target.integration_id).await {
+        let material = match self.target.unsaved_credentials {
+            Some(secret) => super::auth::build(secret),
+            None => refresher.auth_material(self.target.integration_id).await,
+        };
+        let mut auth = match material {
             Ok(auth) => auth,
             Err(err) => {
                 sent.answer = Err(material_failure(err, &mut sent.refresh_failure)?);

@@ -45,6 +45,8 @@ pub struct IntegrationRow {
     pub updated_at: NaiveDateTime,
     /// JSON: transforms, error rules, connection check, absolute-URL switch.
     pub call_options: String,
+    /// The template version the integration was made from.
+    pub template_id: Option<String>,
 }
 
 /// Which integrations a listing wants (every part optional, all must hold).
@@ -59,14 +61,33 @@ pub struct IntegrationQuery {
     pub tag: Option<String>,
     /// Case-insensitive substring of name or description.
     pub text: Option<String>,
+    /// Made from any version of this template family.
+    pub template_family: Option<String>,
 }
 
 pub async fn insert(store: &Store, row: &IntegrationRow, journal: &Journal) -> StoreResult<()> {
+    insert_with_credentials(store, row, None, journal).await
+}
+
+/// Inserts an integration and its sealed credentials in one transaction (an integration
+/// made from a template gets both at once, or neither).
+pub async fn insert_with_credentials(
+    store: &Store,
+    row: &IntegrationRow,
+    credentials: Option<&super::vault::CredentialRow>,
+    journal: &Journal,
+) -> StoreResult<()> {
     journaled!(store, journal, |conn| {
         diesel::insert_into(integrations::table)
             .values(row)
             .execute(&mut *conn)
             .await?;
+        if let Some(credentials) = credentials {
+            diesel::insert_into(super::schema::credentials::table)
+                .values(credentials)
+                .execute(&mut *conn)
+                .await?;
+        }
     })
 }
 
@@ -145,6 +166,17 @@ pub async fn page(
             }
             if let Some(enabled) = query.enabled {
                 q = q.filter(integrations::enabled.eq(enabled));
+            }
+            if let Some(family) = &query.template_family {
+                use super::schema::templates;
+                use diesel::NullableExpressionMethods;
+                q = q.filter(
+                    integrations::template_id.eq_any(
+                        templates::table
+                            .filter(templates::family_id.eq(family))
+                            .select(templates::id.nullable()),
+                    ),
+                );
             }
             if let Some(pattern) = &tag_pattern {
                 q = q.filter(integrations::tags.like(pattern).escape('\\'));

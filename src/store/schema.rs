@@ -36,6 +36,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         call_options -> Text,
+        template_id -> Nullable<Text>,
     }
 }
 
@@ -363,3 +364,55 @@ diesel::allow_tables_to_appear_in_same_query!(health_states, integrations);
 diesel::joinable!(deliveries -> webhooks (webhook_id));
 diesel::joinable!(deliveries -> events (event_id));
 diesel::allow_tables_to_appear_in_same_query!(deliveries, webhooks, events, delivery_attempts);
+
+diesel::table! {
+    template_families (id) {
+        id -> Text,
+        owner -> Text,
+        project_id -> Nullable<Text>,
+        slug -> Text,
+        built_in -> Bool,
+        shared_with_all -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    template_shares (family_id, project_id) {
+        family_id -> Text,
+        project_id -> Text,
+    }
+}
+
+diesel::table! {
+    templates (id) {
+        id -> Text,
+        family_id -> Text,
+        project_id -> Nullable<Text>,
+        version -> Integer,
+        state -> Text,
+        is_current -> Bool,
+        built_in -> Bool,
+        support_level -> Text,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        category -> Text,
+        protocol -> Text,
+        icon -> Nullable<Text>,
+        definition -> Text,
+        content_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        deprecated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    templates,
+    template_families,
+    template_shares,
+    integrations
+);

@@ -16,4 +16,5 @@ mod outbound;
 mod projects;
 mod subscriptions;
 mod support;
+mod templates;
 mod webhooks;

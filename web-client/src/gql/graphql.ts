@@ -178,11 +178,17 @@ export type CreateIntegrationInput = {
   /** http(s) URL every call is relative to; no credentials in it. */
   baseUrl?: string | null | undefined;
   cache?: CachePolicyInput | null | undefined;
-  category: Category;
+  /** Required unless `templateId` is given (then the template's category is the default). */
+  category?: Category | null | undefined;
   /** Free-form settings: a JSON object of at most 64 KiB. */
   config?: unknown;
   /** What `testConnection` sends (default: GET / expecting 2xx). */
   connectionCheck?: ConnectionCheckInput | null | undefined;
+  /**
+   * With `templateId`: secret fields checked against the template's credentialSchema
+   * and sealed in the vault (never shown again).
+   */
+  credentials?: unknown;
   description?: string | null | undefined;
   /** Defaults to true. */
   enabled?: boolean | null | undefined;
@@ -202,6 +208,17 @@ export type CreateIntegrationInput = {
   /** Defaults to ACTIVE. */
   status?: IntegrationStatus | null | undefined;
   tags?: Array<string> | null | undefined;
+  /**
+   * A published template version to make the integration from: `config` and
+   * `credentials` are checked against its schemas, and base URL, headers, health check
+   * and rate limit come from it (fields given here win).
+   */
+  templateId?: string | null | undefined;
+  /**
+   * With `templateId`: run the template's health-check operation first and refuse to
+   * save the integration if it fails.
+   */
+  testConnection?: boolean | null | undefined;
   /** Total timeout of one call, 100-300000 ms (default 30000). */
   timeoutMs?: number | null | undefined;
   /** JMESPath reshaping of JSON request and response bodies. */
@@ -308,11 +325,18 @@ export type ExecuteRequestInput = {
   integrationId: string;
   /** Defaults to GET. */
   method?: HttpMethod;
+  /** An operation of the integration's template, by name (instead of method and path). */
+  operation?: string | null | undefined;
+  /**
+   * The operation's parameters (a JSON object): path parameters are substituted,
+   * query parameters appended, body parameters sent as JSON body fields.
+   */
+  params?: unknown;
   /**
    * Path under the integration's base URL (an inline `?query` is kept); an absolute URL
-   * only when the integration allows it.
+   * only when the integration allows it. Give a path or an `operation`.
    */
-  path: string;
+  path?: string | null | undefined;
   /** Query parameters: an object of strings, numbers, booleans or arrays of them. */
   query?: unknown;
   /** Timeout of each attempt, 100-300000 ms (default: the integration's). */
