@@ -790,7 +790,7 @@ async fn the_connection_test_refuses_a_failing_upstream(backend: Backend) {
     let template = published_acme(&server, &project).await;
     let deploy = |base: &str| {
         json!({ "i": { "templateId": template, "projectId": project, "name": "acme",
-            "config": { "baseUrl": base }, "credentials": { "token": "a-good-token" },
+            "config": { "baseUrl": base }, "credentials": { "token": uuid::Uuid::new_v4().to_string() },
             "testConnection": true } })
     };
     let body = server.gql(&server.admin, DEPLOY, deploy(&failing)).await;

@@ -23,7 +23,16 @@ pub struct IncomingArgs {
     concurrency: usize,
 }
 
-const SECRET: &str = "patchbay-load-shared-token";
+/// A fresh shared token per run (never a literal in the repo): clock and pid mixed.
+fn fresh_secret() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "load-{:032x}",
+        nanos ^ (u128::from(std::process::id()) << 64)
+    )
+}
 
 pub async fn run(target: &Target, args: IncomingArgs) -> anyhow::Result<Table> {
     let gql = Gql::new(target.graphql_url(), &target.token);
@@ -37,9 +46,10 @@ pub async fn run(target: &Target, args: IncomingArgs) -> anyhow::Result<Table> {
         })
         .await?;
     let integration = ids.into_iter().next().context("an integration")?;
+    let secret = fresh_secret();
     gql.run(
         "mutation($i: SetIncomingWebhookInput!) { setIncomingWebhook(input: $i) { incomingWebhook { path } } }",
-        json!({ "i": { "integrationId": integration, "scheme": "SHARED_TOKEN", "secret": SECRET } }),
+        json!({ "i": { "integrationId": integration, "scheme": "SHARED_TOKEN", "secret": secret } }),
     )
     .await?;
     let url = format!("{}/hooks/{integration}", target.base);
@@ -53,11 +63,12 @@ pub async fn run(target: &Target, args: IncomingArgs) -> anyhow::Result<Table> {
     let statuses: Vec<u16> = futures_util::stream::iter(0..args.requests)
         .map(|i| {
             let (client, url, latency) = (gql.client.clone(), url.clone(), latency.clone());
+            let secret = secret.clone();
             async move {
                 let sent = Instant::now();
                 let status = client
                     .post(&url)
-                    .header("x-webhook-token", SECRET)
+                    .header("x-webhook-token", &secret)
                     .header("content-type", "application/json")
                     .body(format!(r#"{{"event":"build.finished","build":{i}}}"#))
                     .send()
