@@ -14,6 +14,7 @@ mod health;
 mod integrations;
 mod loaders;
 mod logs;
+pub mod multiplex;
 mod node;
 mod projects;
 pub mod request_errors;

@@ -31,8 +31,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: PatchbaySchema,
-    /// The schema WebSocket operations run on (with request-error codes).
-    pub ws_schema: PatchbaySchema,
+    /// The schema WebSocket operations run on (with request-error codes), sharing
+    /// identical live subscriptions.
+    pub ws_schema: crate::graphql::multiplex::SharedSubscriptions,
     pub documents: Arc<graphql::DocumentCache>,
 }
 
@@ -47,7 +48,10 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 /// The whole HTTP surface of the server.
 pub fn router(app: Arc<App>) -> Router {
     let schema = crate::graphql::build(app.clone());
-    let ws_schema = crate::graphql::build_for_websocket(app.clone());
+    let ws_schema = crate::graphql::multiplex::SharedSubscriptions::new(
+        crate::graphql::build_for_websocket(app.clone()),
+        app.config.event_buffer,
+    );
     let max_body = app.config.max_body_bytes;
     let timeout = app.config.request_timeout;
     let state = AppState {

@@ -29,7 +29,7 @@ use crate::domain::access::Caller;
 const FORBIDDEN_REASON: &str = "Forbidden: a valid API token is required";
 const CLOSE_FORBIDDEN: u16 = 4403;
 /// Read buffer of one socket (grows for a larger message, then shrinks back).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 1024;
 
 pub(super) async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
     let protocol = parts

@@ -28,44 +28,34 @@ macro_rules! grouped_count {
     }};
 }
 
-pub async fn integrations_by_category(
+/// Integrations counted by (category, status, enabled): one scan of a covering index
+/// answers the category, status and "taking calls" figures together.
+pub async fn integration_counts(
     store: &Store,
     projects: Option<&[String]>,
-) -> StoreResult<Vec<(String, i64)>> {
-    grouped_count!(
-        store,
-        integrations,
-        integrations::category,
-        integrations::project_id,
-        projects
-    )
-}
-
-pub async fn integrations_by_status(
-    store: &Store,
-    projects: Option<&[String]>,
-) -> StoreResult<Vec<(String, i64)>> {
-    grouped_count!(
-        store,
-        integrations,
-        integrations::status,
-        integrations::project_id,
-        projects
-    )
-}
-
-/// Integrations that take calls (enabled and ACTIVE).
-pub async fn active_integrations(store: &Store, projects: Option<&[String]>) -> StoreResult<i64> {
-    let rows = grouped_count!(
-        store,
-        integrations,
-        integrations::status,
-        integrations::project_id,
-        projects,
-        integrations::enabled.eq(true),
-        integrations::status.eq("ACTIVE")
-    )?;
-    Ok(rows.iter().map(|(_, n)| n).sum())
+) -> StoreResult<Vec<(String, String, bool, i64)>> {
+    with_read!(store, |conn| {
+        let q = integrations::table
+            .group_by((
+                integrations::category,
+                integrations::status,
+                integrations::enabled,
+            ))
+            .select((
+                integrations::category,
+                integrations::status,
+                integrations::enabled,
+                count_star(),
+            ));
+        Ok(match projects {
+            Some(ids) => {
+                q.filter(integrations::project_id.eq_any(ids))
+                    .load(conn)
+                    .await?
+            }
+            None => q.load(conn).await?,
+        })
+    })
 }
 
 pub async fn webhooks_by_status(

@@ -336,3 +336,121 @@ async fn event_subscribers_get_their_projects_events_by_pattern(backend: Backend
     );
     server.stop().await;
 }
+
+/// Identical subscriptions (same token, query and variables) share one execution, yet
+/// each subscriber keeps its own bounded buffer: one that stops reading gets LAGGED
+/// (with how many it missed) and its stream ends, while the other receives everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_subscriber_lags_alone_while_a_twin_keeps_up() {
+    const EVENTS_SENT: usize = 150;
+    let server = TestServer::start_with(Backend::Sqlite, |s| s.event_buffer = Some(16)).await;
+    let project = server.create_project("Watched").await;
+    let subscription = json!({ "query": EVENTS, "variables": { "p": project, "t": ["custom.*"] } });
+
+    let mut fast = connect(&server, "graphql-transport-ws").await;
+    init(
+        &mut fast,
+        json!({ "Authorization": format!("Bearer {}", server.admin) }),
+    )
+    .await;
+    send(
+        &mut fast,
+        json!({ "id": "fast", "type": "subscribe", "payload": subscription }),
+    )
+    .await;
+    subscribers(&server, 1).await;
+
+    // The slow twin: a 4 KiB receive window it never reads, so the server's writes to it
+    // stall after a few hundred KiB while the events go on.
+    let address = server
+        .graphql_url()
+        .replace("http://", "")
+        .replace("/graphql", "");
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(4096).unwrap();
+    let stream = tcp.connect(address.parse().unwrap()).await.unwrap();
+    let mut request = server
+        .graphql_url()
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut slow, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .unwrap();
+    let hello = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", server.admin) } });
+    slow.send(Message::text(hello.to_string())).await.unwrap();
+    let ack: Value = match slow.next().await.unwrap().unwrap() {
+        Message::Text(text) => serde_json::from_str(&text).unwrap(),
+        other => panic!("expected connection_ack, got {other:?}"),
+    };
+    assert_eq!(ack["type"], "connection_ack");
+    let twin = json!({ "id": "slow", "type": "subscribe", "payload": subscription });
+    slow.send(Message::text(twin.to_string())).await.unwrap();
+    // Shared: the twin joined the running execution instead of adding a bus subscriber.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.app().events.subscriber_count(), 1);
+
+    let reader = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while seen.len() < EVENTS_SENT {
+            let message = next_for(&mut fast, "fast").await;
+            assert!(message["payload"]["errors"].is_null(), "{message}");
+            seen.push(
+                message["payload"]["data"]["events"]["data"]["n"]
+                    .as_u64()
+                    .unwrap(),
+            );
+        }
+        seen
+    });
+    // 150 events of ~60 KiB (the largest event is 64 KiB): ~9 MB, more than any socket
+    // buffer holds for the twin.
+    let filler = "x".repeat(60 * 1024);
+    for n in 0..EVENTS_SENT {
+        server
+            .ok(
+                &server.admin,
+                "mutation($i: PublishEventInput!) { publishEvent(input: $i) { event { id } } }",
+                json!({ "i": { "projectId": project, "type": "custom.big", "data": { "n": n, "filler": filler } } }),
+            )
+            .await;
+    }
+    let seen = tokio::time::timeout(WAIT, reader).await.unwrap().unwrap();
+    assert_eq!(
+        seen,
+        (0..EVENTS_SENT as u64).collect::<Vec<_>>(),
+        "the reader got every event, in order"
+    );
+
+    // The twin reads at last: what its buffer held, then LAGGED, then the end.
+    let mut lagged = None;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        let frame = tokio::time::timeout(WAIT, slow.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let Message::Text(text) = frame else { continue };
+        let message: Value = serde_json::from_str(&text).unwrap();
+        if lagged.is_some() {
+            assert_eq!(message, json!({ "id": "slow", "type": "complete" }));
+            break;
+        }
+        if !message["payload"]["errors"].is_null() {
+            lagged = Some(message);
+        }
+    }
+    let lagged = lagged.expect("the slow subscriber was told it lagged");
+    let error = &lagged["payload"]["errors"][0];
+    assert_eq!(error["extensions"]["code"], "LAGGED", "{lagged}");
+    assert!(
+        error["message"].as_str().unwrap().contains("missed"),
+        "{lagged}"
+    );
+    server.stop().await;
+}
