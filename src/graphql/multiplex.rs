@@ -13,7 +13,7 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
@@ -61,6 +61,8 @@ pub struct SharedSubscriptions {
     schema: PatchbaySchema,
     groups: Groups,
     next_id: Arc<AtomicU64>,
+    /// Subscribers of shared executions, open now.
+    sharing: Arc<AtomicUsize>,
     /// Responses a subscriber may fall behind before it lags.
     buffer: usize,
 }
@@ -71,8 +73,16 @@ impl SharedSubscriptions {
             schema,
             groups: Arc::default(),
             next_id: Arc::default(),
+            sharing: Arc::default(),
             buffer: buffer.max(16),
         }
+    }
+
+    /// Open subscription streams, counting each subscriber of a shared execution, given
+    /// the bus's subscriber count (a shared execution holds one bus subscription).
+    pub fn open_streams(&self, bus_subscribers: usize) -> usize {
+        let executions = self.groups.lock().map_or(0, |groups| groups.len());
+        bus_subscribers.saturating_sub(executions) + self.sharing.load(Ordering::Relaxed)
     }
 
     fn key(request: &Request, session: Option<&Data>) -> Option<GroupKey> {
@@ -198,6 +208,22 @@ fn copy(response: &Response) -> Response {
     out
 }
 
+/// Counts a shared subscriber while its stream lives.
+struct OpenStream(Arc<AtomicUsize>);
+
+impl OpenStream {
+    fn new(count: Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        OpenStream(count)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Executor for SharedSubscriptions {
     async fn execute(&self, request: Request) -> Response {
         self.schema.execute(request).await
@@ -212,6 +238,7 @@ impl Executor for SharedSubscriptions {
             return Executor::execute_stream(&self.schema, request, session_data);
         };
         let receiver = self.join(key, request, session_data);
+        let open = OpenStream::new(self.sharing.clone());
         BroadcastStream::new(receiver)
             .map(|item| match item {
                 Ok(response) => (copy(&response), false),
@@ -224,7 +251,8 @@ impl Executor for SharedSubscriptions {
             })
             // A subscriber that fell behind ends after its LAGGED error (a shared
             // execution that ends, ends every subscriber's stream with it).
-            .scan(false, |ended, (response, lagged)| {
+            .scan(false, move |ended, (response, lagged)| {
+                let _open = &open;
                 if *ended {
                     return futures_util::future::ready(None);
                 }

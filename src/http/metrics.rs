@@ -62,7 +62,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     let telemetry = &app.telemetry;
     telemetry
         .subscriptions_open
-        .set(app.events.subscriber_count() as i64);
+        .set(state.ws_schema.open_streams(app.events.subscriber_count()) as i64);
     match crate::store::health::status_counts(&app.store, None).await {
         Ok(counts) => {
             for status in ["HEALTHY", "DEGRADED", "UNHEALTHY", "UNKNOWN"] {

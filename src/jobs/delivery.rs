@@ -21,8 +21,10 @@ use crate::ids::{IdKind, new_id};
 use crate::outbound::classify::parse_retry_after;
 use crate::store::events::EventRow;
 use crate::store::jobs::{self as job_store, JobRow};
-use crate::store::webhooks::{self as webhook_store, AttemptRecord, AttemptRow, WebhookRow};
-use crate::store::{Journal, now};
+use crate::store::webhooks::{
+    self as webhook_store, AttemptRecord, AttemptRow, DeliveryRow, WebhookRow,
+};
+use crate::store::{Journal, Store, now};
 
 /// Bytes of a response body kept with an attempt.
 const SNIPPET_BYTES: usize = 4096;
@@ -89,10 +91,20 @@ impl EndpointLimits {
     }
 }
 
-/// Runs one claimed delivery job. Failures of patchbay itself (store down) leave the job
+/// What a delivery needs: the delivery, its endpoint and its event.
+pub type DeliveryContext = (DeliveryRow, WebhookRow, EventRow);
+
+/// The delivery a job is for.
+pub fn delivery_id(job: &JobRow) -> Option<String> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload).ok()?;
+    payload["deliveryId"].as_str().map(str::to_owned)
+}
+
+/// Runs one claimed delivery job with its context (read for the claimed batch; `None`
+/// when the delivery is gone). Failures of patchbay itself (store down) leave the job
 /// leased; it runs again when the lease expires.
-pub async fn run(app: &App, job: JobRow) {
-    if let Err(err) = attempt(app, &job).await {
+pub async fn run(app: &App, recorder: &Recorder, job: JobRow, context: Option<DeliveryContext>) {
+    if let Err(err) = attempt(app, recorder, &job, context).await {
         tracing::warn!(job = %job.id, error = format!("{err:#}"), "delivery job failed; it will be retried");
     }
 }
@@ -101,14 +113,16 @@ fn later(wait: Duration) -> chrono::NaiveDateTime {
     now() + chrono::Duration::from_std(wait).unwrap_or_default()
 }
 
-async fn attempt(app: &App, job: &JobRow) -> anyhow::Result<()> {
-    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
-    let delivery_id = payload["deliveryId"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("delivery job without deliveryId"))?;
-    let Some((delivery, webhook, event)) =
-        webhook_store::delivery_context(&app.store, delivery_id).await?
-    else {
+async fn attempt(
+    app: &App,
+    recorder: &Recorder,
+    job: &JobRow,
+    context: Option<DeliveryContext>,
+) -> anyhow::Result<()> {
+    if delivery_id(job).is_none() {
+        anyhow::bail!("delivery job without deliveryId");
+    }
+    let Some((delivery, webhook, event)) = context else {
         webhook_store::delete_job(&app.store, &job.id).await?;
         return Ok(());
     };
@@ -125,19 +139,24 @@ async fn attempt(app: &App, job: &JobRow) -> anyhow::Result<()> {
         WebhookStatus::Active => {}
     }
     let limits = &app.workers.endpoint_limits;
-    let Some(_slot) = limits.slot(&webhook.id) else {
-        // The endpoint has its share in flight (claimed in a race with `busy`); others go
-        // on meanwhile.
-        job_store::release(&app.store, &job.id, later(Duration::from_millis(50))).await?;
-        return Ok(());
+    let answer = {
+        let Some(_slot) = limits.slot(&webhook.id) else {
+            // The endpoint has its share in flight (claimed in a race with `busy`); others
+            // go on meanwhile.
+            job_store::release(&app.store, &job.id, later(Duration::from_millis(50))).await?;
+            return Ok(());
+        };
+        if let Err(wait) = limits.admit(&webhook.id, webhook.rate_limit_per_second) {
+            job_store::release(&app.store, &job.id, later(wait)).await?;
+            return Ok(());
+        }
+        // The endpoint's slot is held for the call only: once it answered, the next
+        // delivery may go while this one's record waits for its batch.
+        send(app, &webhook, &event).await
     };
-    if let Err(wait) = limits.admit(&webhook.id, webhook.rate_limit_per_second) {
-        job_store::release(&app.store, &job.id, later(wait)).await?;
-        return Ok(());
-    }
-    let answer = send(app, &webhook, &event).await;
     finish(
         app,
+        recorder,
         job,
         &delivery.id,
         delivery.attempt_count,
@@ -145,6 +164,99 @@ async fn attempt(app: &App, job: &JobRow) -> anyhow::Result<()> {
         answer,
     )
     .await
+}
+
+/// Most attempts written in one transaction.
+const RECORD_BATCH: usize = 256;
+
+type RecordReply = tokio::sync::oneshot::Sender<Result<WebhookRow, String>>;
+
+/// Writes finished attempts in batches: whatever finished while the previous batch was
+/// being written goes in one transaction (one attempt alone waits for nobody). A job
+/// stays leased until its attempt is written, so a crash before that only repeats the
+/// attempt (same `webhook-id`), never loses it.
+#[derive(Clone)]
+pub struct Recorder {
+    sender: tokio::sync::mpsc::Sender<(AttemptRecord, RecordReply)>,
+}
+
+impl Recorder {
+    /// Starts the writer; it stops when the last `Recorder` clone is dropped.
+    pub fn spawn(store: Store) -> Self {
+        let (sender, receiver) = tokio::sync::mpsc::channel(RECORD_BATCH * 4);
+        tokio::spawn(write_batches(store, receiver));
+        Recorder { sender }
+    }
+
+    /// Stores one attempt (with others finishing meanwhile); the endpoint as it is after.
+    async fn record(&self, record: AttemptRecord) -> anyhow::Result<WebhookRow> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.sender
+            .send((record, reply))
+            .await
+            .map_err(|_| anyhow::anyhow!("the attempt writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the attempt writer has stopped"))?
+            .map_err(|err| anyhow::anyhow!(err))
+    }
+}
+
+async fn write_batches(
+    store: Store,
+    mut receiver: tokio::sync::mpsc::Receiver<(AttemptRecord, RecordReply)>,
+) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < RECORD_BATCH {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let (records, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        match webhook_store::record_attempts(&store, &records).await {
+            Ok(after) => answer(&records, replies, &after),
+            Err(err) if records.len() > 1 => {
+                // One bad record (its delivery deleted meanwhile) must not fail the
+                // others: write them one by one.
+                tracing::debug!(error = %err, "attempt batch failed; writing it row by row");
+                for (record, reply) in records.into_iter().zip(replies) {
+                    let result =
+                        webhook_store::record_attempts(&store, std::slice::from_ref(&record))
+                            .await
+                            .map_err(|err| err.to_string())
+                            .and_then(|after| endpoint_after(&after, &record));
+                    let _ = reply.send(result);
+                }
+            }
+            Err(err) => {
+                for reply in replies {
+                    let _ = reply.send(Err(err.to_string()));
+                }
+            }
+        }
+    }
+}
+
+fn endpoint_after(
+    after: &std::collections::HashMap<String, WebhookRow>,
+    record: &AttemptRecord,
+) -> Result<WebhookRow, String> {
+    after
+        .get(&record.attempt.webhook_id)
+        .cloned()
+        .ok_or_else(|| format!("endpoint {} is gone", record.attempt.webhook_id))
+}
+
+fn answer(
+    records: &[AttemptRecord],
+    replies: Vec<RecordReply>,
+    after: &std::collections::HashMap<String, WebhookRow>,
+) {
+    for (record, reply) in records.iter().zip(replies) {
+        let _ = reply.send(endpoint_after(after, record));
+    }
 }
 
 /// What one attempt got.
@@ -247,6 +359,7 @@ fn jittered(delay: Duration) -> Duration {
 
 async fn finish(
     app: &App,
+    recorder: &Recorder,
     job: &JobRow,
     delivery_id: &str,
     attempts_before: i32,
@@ -290,18 +403,16 @@ async fn finish(
         error: answer.error.clone(),
         at: now(),
     };
-    let after = webhook_store::record_attempt(
-        &app.store,
-        &AttemptRecord {
+    let after = recorder
+        .record(AttemptRecord {
             attempt: attempt.clone(),
             delivery_status: status.as_str(),
             next_attempt_at: next,
             job_id: job.id.clone(),
             job_error: answer.error,
             success,
-        },
-    )
-    .await?;
+        })
+        .await?;
     app.events
         .publish(BusEvent::DeliveryAttempt(Box::new(attempt)));
     if next.is_some() {

@@ -100,6 +100,7 @@ async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
 
 async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+    let recorder = delivery::Recorder::spawn(app.store.clone());
     let mut in_flight = tokio::task::JoinSet::new();
     // A lease outlives the attempt's timeout; a crashed worker's jobs come back after it.
     let lease = app.config.webhooks.timeout * 2 + Duration::from_secs(5);
@@ -128,13 +129,25 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                 }
             };
             let count = claimed.len() as i64;
+            // What the claimed deliveries need, in one read for the batch.
+            let ids: Vec<String> = claimed.iter().filter_map(delivery::delivery_id).collect();
+            let mut contexts = match webhook_store::delivery_contexts(&app.store, &ids).await {
+                Ok(contexts) => contexts,
+                Err(err) => {
+                    // The claimed jobs come back when their lease expires.
+                    tracing::warn!(error = %err, "reading claimed deliveries failed; will retry");
+                    break;
+                }
+            };
             for job in claimed {
                 let Ok(permit) = slots.clone().acquire_owned().await else {
                     return;
                 };
                 let app = app.clone();
+                let recorder = recorder.clone();
+                let context = delivery::delivery_id(&job).and_then(|id| contexts.remove(&id));
                 in_flight.spawn(async move {
-                    delivery::run(&app, job).await;
+                    delivery::run(&app, &recorder, job, context).await;
                     drop(permit);
                     // A slot (global or the endpoint's) is free: claim again now.
                     app.workers.wake.deliveries.notify_one();

@@ -229,25 +229,54 @@ pub async fn attempts(store: &Store, delivery_id: &str) -> StoreResult<Vec<Attem
     })
 }
 
-/// What a delivery needs: the delivery, its endpoint and its event.
-pub async fn delivery_context(
+/// Ids per statement when a batch is read or written by id (well under both backends'
+/// bound-parameter limits).
+const IDS_PER_STATEMENT: usize = 500;
+
+/// Inserts planned deliveries and their jobs (a macro: each backend's connection type
+/// is concrete where it expands). Row by row: diesel-async has no multi-row INSERT for
+/// SQLite, and the rows share their transaction either way.
+macro_rules! insert_planned {
+    ($conn:expr, $planned:expr) => {{
+        for (delivery, job) in $planned.iter() {
+            diesel::insert_into(deliveries::table)
+                .values(delivery)
+                .execute(&mut *$conn)
+                .await?;
+            diesel::insert_into(jobs::table)
+                .values(job)
+                .execute(&mut *$conn)
+                .await?;
+        }
+    }};
+}
+
+/// What a claimed batch of deliveries needs, by delivery id: each delivery, its endpoint
+/// and its event, in one read per 500 deliveries.
+pub async fn delivery_contexts(
     store: &Store,
-    delivery_id: &str,
-) -> StoreResult<Option<(DeliveryRow, WebhookRow, EventRow)>> {
-    with_read!(store, |conn| {
-        Ok(deliveries::table
-            .inner_join(webhooks::table)
-            .inner_join(events::table)
-            .filter(deliveries::id.eq(delivery_id))
-            .select((
-                DeliveryRow::as_select(),
-                WebhookRow::as_select(),
-                EventRow::as_select(),
-            ))
-            .first(conn)
-            .await
-            .optional()?)
-    })
+    delivery_ids: &[String],
+) -> StoreResult<std::collections::HashMap<String, (DeliveryRow, WebhookRow, EventRow)>> {
+    let mut out = std::collections::HashMap::with_capacity(delivery_ids.len());
+    for chunk in delivery_ids.chunks(IDS_PER_STATEMENT) {
+        let rows: Vec<(DeliveryRow, WebhookRow, EventRow)> = with_read!(store, |conn| {
+            Ok::<_, StoreError>(
+                deliveries::table
+                    .inner_join(webhooks::table)
+                    .inner_join(events::table)
+                    .filter(deliveries::id.eq_any(chunk))
+                    .select((
+                        DeliveryRow::as_select(),
+                        WebhookRow::as_select(),
+                        EventRow::as_select(),
+                    ))
+                    .load(conn)
+                    .await?,
+            )
+        })?;
+        out.extend(rows.into_iter().map(|row| (row.0.id.clone(), row)));
+    }
+    Ok(out)
 }
 
 /// Stores new deliveries with their jobs (and their events, when new, such as a test
@@ -266,16 +295,7 @@ pub async fn insert_deliveries(
                 .execute(&mut *conn)
                 .await?;
         }
-        for (delivery, job) in planned {
-            diesel::insert_into(deliveries::table)
-                .values(delivery)
-                .execute(&mut *conn)
-                .await?;
-            diesel::insert_into(jobs::table)
-                .values(job)
-                .execute(&mut *conn)
-                .await?;
-        }
+        insert_planned!(conn, planned);
     })
 }
 
@@ -306,29 +326,63 @@ pub struct AttemptRecord {
     pub success: bool,
 }
 
-/// Stores an attempt, moves its delivery and job on, and updates the endpoint's failure
-/// counters with SQL increments (concurrent deliveries to one endpoint lose no count).
-/// Returns the endpoint as it is afterwards.
-pub async fn record_attempt(store: &Store, record: &AttemptRecord) -> StoreResult<WebhookRow> {
+/// What a batch of attempts did to one endpoint, in the order they finished.
+#[derive(Default)]
+struct EndpointOutcome {
+    /// A success in the batch resets the failure count to the failures after it.
+    reset: bool,
+    failures: i32,
+    first_failure: Option<NaiveDateTime>,
+    last_at: Option<NaiveDateTime>,
+}
+
+/// Stores finished attempts in one transaction: the attempts, their
+/// deliveries and jobs moved on, and each endpoint's failure counters updated once with
+/// SQL increments (concurrent batches and replicas lose no count; endpoints in id order,
+/// so two replicas' batches cannot deadlock). Returns the endpoints as they are after.
+pub async fn record_attempts(
+    store: &Store,
+    records: &[AttemptRecord],
+) -> StoreResult<std::collections::HashMap<String, WebhookRow>> {
+    let mut outcomes: std::collections::BTreeMap<&str, EndpointOutcome> = Default::default();
+    for record in records {
+        let outcome = outcomes
+            .entry(record.attempt.webhook_id.as_str())
+            .or_default();
+        if record.success {
+            outcome.reset = true;
+            outcome.failures = 0;
+            outcome.first_failure = None;
+        } else {
+            outcome.failures += 1;
+            outcome.first_failure.get_or_insert(record.attempt.at);
+        }
+        outcome.last_at = outcome.last_at.max(Some(record.attempt.at));
+    }
+    let finished_jobs: Vec<&str> = records
+        .iter()
+        .filter(|r| r.next_attempt_at.is_none())
+        .map(|r| r.job_id.as_str())
+        .collect();
     with_write!(store, |conn| {
         conn.transaction::<_, StoreError, _>(async |conn| {
-            let attempt = &record.attempt;
-            diesel::insert_into(delivery_attempts::table)
-                .values(attempt)
-                .execute(&mut *conn)
-                .await?;
-            diesel::update(deliveries::table.find(&attempt.delivery_id))
-                .set((
-                    deliveries::status.eq(record.delivery_status),
-                    deliveries::attempt_count.eq(deliveries::attempt_count + 1),
-                    deliveries::next_attempt_at.eq(record.next_attempt_at),
-                    deliveries::last_status_code.eq(attempt.status_code),
-                    deliveries::updated_at.eq(attempt.at),
-                ))
-                .execute(&mut *conn)
-                .await?;
-            match record.next_attempt_at {
-                Some(run_at) => {
+            for record in records {
+                let attempt = &record.attempt;
+                diesel::insert_into(delivery_attempts::table)
+                    .values(attempt)
+                    .execute(&mut *conn)
+                    .await?;
+                diesel::update(deliveries::table.find(&attempt.delivery_id))
+                    .set((
+                        deliveries::status.eq(record.delivery_status),
+                        deliveries::attempt_count.eq(deliveries::attempt_count + 1),
+                        deliveries::next_attempt_at.eq(record.next_attempt_at),
+                        deliveries::last_status_code.eq(attempt.status_code),
+                        deliveries::updated_at.eq(attempt.at),
+                    ))
+                    .execute(&mut *conn)
+                    .await?;
+                if let Some(run_at) = record.next_attempt_at {
                     diesel::update(jobs::table.find(&record.job_id))
                         .set((
                             jobs::run_at.eq(run_at),
@@ -339,39 +393,45 @@ pub async fn record_attempt(store: &Store, record: &AttemptRecord) -> StoreResul
                         .execute(&mut *conn)
                         .await?;
                 }
-                None => {
-                    diesel::delete(jobs::table.find(&record.job_id))
+            }
+            for chunk in finished_jobs.chunks(IDS_PER_STATEMENT) {
+                diesel::delete(jobs::table.filter(jobs::id.eq_any(chunk)))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            for (id, outcome) in &outcomes {
+                let endpoint = webhooks::table.find(*id);
+                if outcome.reset {
+                    diesel::update(endpoint)
+                        .set((
+                            webhooks::consecutive_failures.eq(outcome.failures),
+                            webhooks::failing_since.eq(outcome.first_failure),
+                            webhooks::last_delivery_at.eq(outcome.last_at),
+                        ))
+                        .execute(&mut *conn)
+                        .await?;
+                } else {
+                    diesel::update(endpoint)
+                        .set((
+                            webhooks::consecutive_failures
+                                .eq(webhooks::consecutive_failures + outcome.failures),
+                            webhooks::last_delivery_at.eq(outcome.last_at),
+                        ))
+                        .execute(&mut *conn)
+                        .await?;
+                    diesel::update(endpoint.filter(webhooks::failing_since.is_null()))
+                        .set(webhooks::failing_since.eq(outcome.first_failure))
                         .execute(&mut *conn)
                         .await?;
                 }
             }
-            let endpoint = webhooks::table.find(&attempt.webhook_id);
-            if record.success {
-                diesel::update(endpoint)
-                    .set((
-                        webhooks::consecutive_failures.eq(0),
-                        webhooks::failing_since.eq(None::<NaiveDateTime>),
-                        webhooks::last_delivery_at.eq(attempt.at),
-                    ))
-                    .execute(&mut *conn)
-                    .await?;
-            } else {
-                diesel::update(endpoint)
-                    .set((
-                        webhooks::consecutive_failures.eq(webhooks::consecutive_failures + 1),
-                        webhooks::last_delivery_at.eq(attempt.at),
-                    ))
-                    .execute(&mut *conn)
-                    .await?;
-                diesel::update(endpoint.filter(webhooks::failing_since.is_null()))
-                    .set(webhooks::failing_since.eq(attempt.at))
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Ok(endpoint
+            let ids: Vec<&str> = outcomes.keys().copied().collect();
+            let after: Vec<WebhookRow> = webhooks::table
+                .filter(webhooks::id.eq_any(&ids))
                 .select(WebhookRow::as_select())
-                .first(&mut *conn)
-                .await?)
+                .load(&mut *conn)
+                .await?;
+            Ok(after.into_iter().map(|w| (w.id.clone(), w)).collect())
         })
         .await
     })
@@ -484,16 +544,7 @@ pub async fn dispatch_events(
                 .load(&mut *conn)
                 .await?;
             let planned = plan(&claimed, &endpoints);
-            for (delivery, job) in &planned {
-                diesel::insert_into(deliveries::table)
-                    .values(delivery)
-                    .execute(&mut *conn)
-                    .await?;
-                diesel::insert_into(jobs::table)
-                    .values(job)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            insert_planned!(conn, planned);
             let planned = planned.len();
             let ids: Vec<&str> = claimed.iter().map(|e| e.id.as_str()).collect();
             diesel::update(events::table.filter(events::id.eq_any(&ids)))
