@@ -5,6 +5,7 @@ pub mod access;
 pub mod alerts;
 pub mod audit;
 pub mod call_options;
+pub mod compare;
 pub mod credentials;
 pub mod executions;
 pub mod health;

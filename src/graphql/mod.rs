@@ -5,6 +5,7 @@
 
 mod alerts;
 mod audit;
+mod compare;
 mod connection;
 mod credentials;
 pub mod errors;
@@ -45,6 +46,7 @@ pub struct Query(
     audit::AuditQuery,
     stats::StatsQuery,
     templates::TemplateQuery,
+    compare::CompareQuery,
 );
 
 /// The mutation root.

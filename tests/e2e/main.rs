@@ -6,6 +6,7 @@ mod architecture;
 mod auth;
 mod browser;
 mod cli;
+mod compare;
 mod credentials;
 mod http_spec;
 mod integrations;
