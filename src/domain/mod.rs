@@ -12,6 +12,7 @@ pub mod health;
 pub mod incoming;
 pub mod integrations;
 pub mod logs;
+pub mod oauth;
 pub mod projects;
 pub mod readiness;
 pub mod signatures;

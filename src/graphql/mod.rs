@@ -16,6 +16,7 @@ mod integrations;
 mod loaders;
 mod logs;
 mod node;
+mod oauth;
 mod projects;
 pub mod request_errors;
 mod stats;
@@ -61,6 +62,7 @@ pub struct Mutation(
     health::HealthMutation,
     alerts::AlertMutation,
     templates::TemplateMutation,
+    oauth::OAuthMutation,
 );
 
 /// The subscription root.

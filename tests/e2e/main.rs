@@ -11,6 +11,7 @@ mod credentials;
 mod http_spec;
 mod integrations;
 mod monitoring;
+mod oauth;
 mod observability;
 mod operations;
 mod outbound;
