@@ -565,5 +565,39 @@ async fn oauth_start_is_checked_and_project_scoped(backend: Backend) {
             .unwrap()
             .contains("OAuth2 credentials")
     );
+
+    // From a template: its authorize URL and default scopes, the deployed client id.
+    let data = server
+        .ok(
+            &server.admin,
+            "{ template(slug: \"salesforce\") { id } }",
+            json!({}),
+        )
+        .await;
+    let data = server
+        .ok(
+            &server.admin,
+            "mutation($i: DeployTemplateInput!) { deployTemplate(input: $i) { integration { id } } }",
+            json!({ "i": { "templateId": data["template"]["id"], "projectId": mine,
+                "config": { "instanceUrl": "https://acme.my.salesforce.com" },
+                "credentials": { "clientId": "sf-client", "clientSecret": marked("sf-secret") } } }),
+        )
+        .await;
+    let deployed = data["deployTemplate"]["integration"]["id"]
+        .as_str()
+        .unwrap();
+    let started = start(&server, &editor, deployed).await;
+    let url = url::Url::parse(started["authorizeUrl"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        format!("{}{}", url.origin().ascii_serialization(), url.path()),
+        "https://login.salesforce.com/services/oauth2/authorize"
+    );
+    let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(params["client_id"], "sf-client");
+    assert_eq!(params["scope"], "api refresh_token");
+    assert_eq!(
+        params["redirect_uri"],
+        format!("{}/oauth/callback", server.url)
+    );
     server.stop().await;
 }
