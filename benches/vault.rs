@@ -17,6 +17,7 @@ fn typical_credential() -> CredentialSecret {
         access_token: Some("00D50000000IZ3Z!AQ0AQDpEDKYsn7ioKug2aSmgCjgrPjG9eRLza8jXWoW7uA90V39rvQaIy1FGxjFHN1ZtusBGljncdEi8eRiuit1QdQ1Z2KSV".to_owned()),
         refresh_token: Some("5Aep861KIwKdekr90I4iHdtDgWwRoG7O_6uHrgJ.yVtMS0UaGxRYypc0xROGTYnvcCaJUSmUBTWWQ==".to_owned()),
         expires_at: Some(1_800_000_000),
+        authorize_url: None,
     }
 }
 

@@ -56,7 +56,7 @@ impl RunningServer {
 }
 
 /// Opens the store (applying migrations), creates the first token if needed, and serves.
-pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     let store = Store::open(config.database.clone(), config.db_pool_size)
         .await
         .context("cannot open the store")?;
@@ -81,6 +81,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Links built for users (the OAuth2 callback) use the printed base URL: the configured
+    // public URL, else the address actually bound (the real port when configured with 0).
+    config.public_url = Some(config.base_url(addr));
     let app = App::new(config, store, vault)?;
     let shutdown = CancellationToken::new();
 

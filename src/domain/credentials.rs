@@ -55,6 +55,9 @@ pub struct OAuth2Input {
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The provider's authorization page, for `startOAuth` on integrations not made from
+    /// a template (a template's `oauth2.authorizeUrl` wins).
+    pub authorize_url: Option<String>,
 }
 
 /// Custom headers (a JSON object of strings).
@@ -173,19 +176,24 @@ pub fn validate(input: CredentialsInput) -> AppResult<Option<CredentialSecret>> 
         }
         CredentialsInput::Oauth2(oauth) => {
             let field = |f: &str| format!("{BASE}.oauth2.{f}");
-            let token_url = url::Url::parse(oauth.token_url.trim())
-                .ok()
-                .filter(|u| {
-                    matches!(u.scheme(), "http" | "https")
-                        && u.host_str().is_some()
-                        && u.password().is_none()
-                })
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        field("tokenUrl"),
-                        "must be an http(s) URL without credentials",
-                    )
-                })?;
+            let web_url = |name: &str, text: &str| {
+                url::Url::parse(text.trim())
+                    .ok()
+                    .filter(|u| {
+                        matches!(u.scheme(), "http" | "https")
+                            && u.host_str().is_some()
+                            && u.password().is_none()
+                    })
+                    .ok_or_else(|| {
+                        AppError::invalid(field(name), "must be an http(s) URL without credentials")
+                    })
+            };
+            let token_url = web_url("tokenUrl", &oauth.token_url)?;
+            let authorize_url = oauth
+                .authorize_url
+                .as_deref()
+                .map(|u| web_url("authorizeUrl", u).map(|u| u.to_string()))
+                .transpose()?;
             let scopes = oauth.scopes.unwrap_or_default();
             for (i, scope) in scopes.iter().enumerate() {
                 if scope.is_empty() || scope.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -215,6 +223,7 @@ pub fn validate(input: CredentialsInput) -> AppResult<Option<CredentialSecret>> 
                 access_token,
                 refresh_token,
                 expires_at: oauth.expires_at.map(|t| t.timestamp()),
+                authorize_url,
             }
         }
         CredentialsInput::Custom(custom) => {

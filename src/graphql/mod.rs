@@ -5,6 +5,7 @@
 
 mod alerts;
 mod audit;
+mod compare;
 mod connection;
 mod credentials;
 pub mod errors;
@@ -16,6 +17,7 @@ mod loaders;
 mod logs;
 pub mod multiplex;
 mod node;
+mod oauth;
 mod projects;
 pub mod request_errors;
 mod stats;
@@ -46,6 +48,7 @@ pub struct Query(
     audit::AuditQuery,
     stats::StatsQuery,
     templates::TemplateQuery,
+    compare::CompareQuery,
 );
 
 /// The mutation root.
@@ -60,6 +63,7 @@ pub struct Mutation(
     health::HealthMutation,
     alerts::AlertMutation,
     templates::TemplateMutation,
+    oauth::OAuthMutation,
 );
 
 /// The subscription root.

@@ -62,11 +62,18 @@ fn file(path: &str, request_headers: &http::HeaderMap) -> Response {
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if html {
-        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        html_security_headers(headers);
     }
     response
+}
+
+/// The headers every HTML page of the server carries (the dashboard's and the OAuth2
+/// callback's): the CSP, never framed, no referrer.
+pub(super) fn html_security_headers(headers: &mut http::HeaderMap) {
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
 }
 
 fn not_found() -> Response {

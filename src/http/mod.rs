@@ -1,5 +1,5 @@
 //! HTTP routes: `/graphql` (POST, GET, WebSocket, GraphiQL), `/hooks/{id}`, `/healthz`,
-//! `/readyz`, and the embedded web client (the dashboard at `/`).
+//! `/readyz`, `/metrics`, `/oauth/callback`, and the embedded web client (the dashboard at `/`).
 
 mod dashboard;
 mod graphql;
@@ -7,6 +7,7 @@ mod health;
 mod hooks;
 mod metrics;
 mod negotiate;
+mod oauth;
 mod ws;
 
 use std::sync::Arc;
@@ -69,6 +70,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/hooks/{integration_id}",
             axum::routing::post(hooks::receive),
         )
+        .route("/oauth/callback", get(oauth::callback))
         .fallback(dashboard::serve)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

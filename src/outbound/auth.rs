@@ -317,6 +317,8 @@ struct TokenResponse {
     access_token: String,
     refresh_token: Option<String>,
     expires_in: Option<i64>,
+    /// The scopes granted, space-separated (when they differ from those asked for).
+    scope: Option<String>,
 }
 
 impl Drop for TokenResponse {
@@ -347,7 +349,6 @@ impl Refresher {
             return Err(RefreshError::NotOauth2);
         };
         let url = url::Url::parse(token_url).map_err(|_| RefreshError::InvalidTokenUrl)?;
-        super::ssrf::check_url(&url, &self.ssrf).await?;
         let mut form: Vec<(&str, &str)> = vec![("client_id", client_id)];
         if let Some(secret) = client_secret {
             form.push(("client_secret", secret));
@@ -363,10 +364,37 @@ impl Refresher {
         if !scopes.is_empty() {
             form.push(("scope", &scope));
         }
+        let body = self.token_request(url, &form).await?;
+        let mut fresh = current.clone();
+        if let CredentialSecret::Oauth2 {
+            access_token,
+            refresh_token,
+            expires_at,
+            ..
+        } = &mut fresh
+        {
+            *access_token = Some(body.access_token.clone());
+            if let Some(token) = &body.refresh_token {
+                *refresh_token = Some(token.clone());
+            }
+            *expires_at = body.expires_in.map(|s| chrono::Utc::now().timestamp() + s);
+        }
+        Ok(fresh)
+    }
+
+    /// POSTs a token request (after the SSRF check) and reads a successful answer; the
+    /// error never includes a secret or the body beyond the OAuth2 error code.
+    async fn token_request(
+        &self,
+        url: url::Url,
+        form: &[(&str, &str)],
+    ) -> Result<TokenResponse, RefreshError> {
+        super::ssrf::check_url(&url, &self.ssrf).await?;
         let response = self
             .http
             .post(url)
-            .form(&form)
+            .header(http::header::ACCEPT, "application/json")
+            .form(form)
             .send()
             .await
             .map_err(|e| RefreshError::Unreachable(e.without_url().to_string()))?;
@@ -384,23 +412,58 @@ impl Refresher {
                 });
             return Err(RefreshError::Refused { status, code });
         }
-        let body: TokenResponse = response
+        response
             .json()
             .await
-            .map_err(|_| RefreshError::UnexpectedBody)?;
+            .map_err(|_| RefreshError::UnexpectedBody)
+    }
+
+    /// Exchanges an authorization code and its PKCE verifier at the token endpoint of
+    /// `current` (OAuth2 credentials holding the client id and secret), through the SSRF
+    /// guard. Returns `current` with the new tokens, expiry and granted scopes.
+    pub async fn exchange_code(
+        &self,
+        current: &CredentialSecret,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> Result<CredentialSecret, RefreshError> {
+        let CredentialSecret::Oauth2 {
+            client_id,
+            client_secret,
+            token_url,
+            ..
+        } = current
+        else {
+            return Err(RefreshError::NotOauth2);
+        };
+        let url = url::Url::parse(token_url).map_err(|_| RefreshError::InvalidTokenUrl)?;
+        let mut form: Vec<(&str, &str)> = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+            ("client_id", client_id),
+        ];
+        if let Some(secret) = client_secret {
+            form.push(("client_secret", secret));
+        }
+        let body = self.token_request(url, &form).await?;
         let mut fresh = current.clone();
         if let CredentialSecret::Oauth2 {
             access_token,
             refresh_token,
             expires_at,
+            scopes,
             ..
         } = &mut fresh
         {
             *access_token = Some(body.access_token.clone());
-            if let Some(token) = &body.refresh_token {
-                *refresh_token = Some(token.clone());
-            }
+            *refresh_token = body.refresh_token.clone();
             *expires_at = body.expires_in.map(|s| chrono::Utc::now().timestamp() + s);
+            if let Some(granted) = &body.scope {
+                *scopes = granted.split_whitespace().map(str::to_owned).collect();
+            }
         }
         Ok(fresh)
     }

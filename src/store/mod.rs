@@ -15,6 +15,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod logs;
 mod migrate;
+pub mod oauth_states;
 pub mod pg;
 pub mod projects;
 pub mod schema;

@@ -416,3 +416,24 @@ diesel::allow_tables_to_appear_in_same_query!(
     template_shares,
     integrations
 );
+
+diesel::table! {
+    oauth_states (state_hash) {
+        state_hash -> Text,
+        integration_id -> Text,
+        project_id -> Text,
+        key_id -> Text,
+        sealed_verifier -> Binary,
+        redirect_uri -> Text,
+        callback_url -> Text,
+        scopes -> Text,
+        created_by_id -> Nullable<Text>,
+        created_by_name -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(oauth_states -> integrations (integration_id));
+diesel::allow_tables_to_appear_in_same_query!(oauth_states, integrations);

@@ -43,6 +43,9 @@ pub enum CredentialSecret {
         refresh_token: Option<String>,
         /// Unix seconds.
         expires_at: Option<i64>,
+        /// Where users authorize (`startOAuth`) when no template says; not secret.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authorize_url: Option<String>,
     },
     Custom {
         headers: BTreeMap<String, String>,
@@ -73,9 +76,13 @@ impl Drop for CredentialSecret {
                 token_url,
                 access_token,
                 refresh_token,
+                authorize_url,
                 ..
             } => {
                 client_id.zeroize();
+                if let Some(url) = authorize_url {
+                    url.zeroize();
+                }
                 token_url.zeroize();
                 for secret in [client_secret, access_token, refresh_token]
                     .into_iter()
@@ -116,10 +123,12 @@ impl CredentialSecret {
                 refresh_token,
                 expires_at,
                 scopes,
+                authorize_url,
                 ..
             } => {
                 let mut fields = vec!["clientId", "tokenUrl"];
                 for (name, set) in [
+                    ("authorizeUrl", authorize_url.is_some()),
                     ("clientSecret", client_secret.is_some()),
                     ("scopes", !scopes.is_empty()),
                     ("accessToken", access_token.is_some()),

@@ -322,6 +322,8 @@ fn map_credentials(
                 access_token: None,
                 refresh_token: None,
                 expires_at: None,
+                // The template's `oauth2.authorizeUrl` is read from the template.
+                authorize_url: None,
             })
         }
         Some(other) => {

@@ -446,6 +446,11 @@ export type LogLevel =
  */
 export type OAuth2Input = {
   accessToken?: string | null | undefined;
+  /**
+   * The provider's authorization page, for `startOAuth` on integrations not made from
+   * a template (a template's `oauth2.authorizeUrl` wins).
+   */
+  authorizeUrl?: string | null | undefined;
   clientId: string;
   clientSecret?: string | null | undefined;
   expiresAt?: string | null | undefined;
