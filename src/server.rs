@@ -47,6 +47,17 @@ impl RunningServer {
         }
     }
 
+    /// Stops every task at once, as a crash would (no graceful hand-over: claimed work
+    /// stays claimed until its lease expires). For crash-recovery tests.
+    pub async fn kill(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
     /// Waits until the server stops (after [`Self::shutdown_token`] is cancelled).
     pub async fn wait(self) {
         for task in self.tasks {

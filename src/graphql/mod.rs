@@ -18,6 +18,7 @@ mod node;
 mod projects;
 pub mod request_errors;
 mod stats;
+mod syncs;
 mod templates;
 mod viewer;
 mod webhooks;
@@ -45,6 +46,7 @@ pub struct Query(
     audit::AuditQuery,
     stats::StatsQuery,
     templates::TemplateQuery,
+    syncs::SyncQuery,
 );
 
 /// The mutation root.
@@ -59,6 +61,7 @@ pub struct Mutation(
     health::HealthMutation,
     alerts::AlertMutation,
     templates::TemplateMutation,
+    syncs::SyncMutation,
 );
 
 /// The subscription root.
@@ -71,6 +74,7 @@ pub struct Subscription(
     health::HealthSubscription,
     alerts::AlertSubscription,
     stats::StatsSubscription,
+    syncs::SyncSubscription,
 );
 
 pub type PatchbaySchema = Schema<Query, Mutation, Subscription>;
