@@ -106,6 +106,24 @@ pub struct SyncRecordRow {
     pub seen_run_id: String,
 }
 
+/// A record seen for the first time (not deleted, so no `deleted_at`).
+#[derive(Debug, Clone, diesel::Insertable)]
+#[diesel(table_name = sync_records)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct NewRecordRow {
+    pub id: String,
+    pub integration_id: String,
+    pub sync_id: String,
+    pub project_id: String,
+    pub record_id: String,
+    pub hash: String,
+    pub data: String,
+    pub first_seen: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+    pub changed_at: NaiveDateTime,
+    pub seen_run_id: String,
+}
+
 /// What is known of a stored record when a page arrives.
 #[derive(Debug, Clone, diesel::Queryable)]
 pub struct KnownRecord {
@@ -457,7 +475,7 @@ pub struct PageWrite<'a> {
     pub run_id: &'a str,
     pub owner: &'a str,
     pub at: NaiveDateTime,
-    pub inserted: &'a [SyncRecordRow],
+    pub inserted: &'a [NewRecordRow],
     /// (record id, hash, data) of records whose content changed (or came back).
     pub changed: &'a [(String, String, String)],
     /// Record ids seen unchanged.
@@ -471,9 +489,50 @@ pub struct PageWrite<'a> {
     pub lease_until: NaiveDateTime,
 }
 
+/// Like `with_write!`, with `$insert!(conn, rows)` inserting new records: one multi-row
+/// INSERT per chunk on PostgreSQL (a round trip per row would dominate a page), one
+/// statement per row on SQLite (diesel's multi-row INSERT does not build for SQLite through
+/// diesel-async; SQLite is in-process and caches the statement, so rows cost little).
+macro_rules! with_record_writes {
+    ($store:expr, |$conn:ident, $insert:ident| $body:block) => {{
+        match $store.pools() {
+            super::Pools::Postgres(pool) => {
+                let mut guard = pool.get().await.map_err(StoreError::pool)?;
+                let $conn: &mut diesel_async::AsyncPgConnection = &mut guard;
+                macro_rules! $insert {
+                    ($c:expr, $rows:expr) => {
+                        for chunk in $rows.chunks(CHUNK) {
+                            diesel::insert_into(sync_records::table)
+                                .values(chunk)
+                                .execute($c)
+                                .await?;
+                        }
+                    };
+                }
+                $body
+            }
+            super::Pools::Sqlite(sqlite) => {
+                let mut guard = sqlite.write().get().await.map_err(StoreError::pool)?;
+                let $conn: &mut super::SqliteConn = &mut guard;
+                macro_rules! $insert {
+                    ($c:expr, $rows:expr) => {
+                        for row in $rows {
+                            diesel::insert_into(sync_records::table)
+                                .values(row)
+                                .execute($c)
+                                .await?;
+                        }
+                    };
+                }
+                $body
+            }
+        }
+    }};
+}
+
 /// Writes a page; `None` when the run is no longer this worker's (nothing written).
 pub async fn write_page(store: &Store, page: &PageWrite<'_>) -> StoreResult<Option<SyncRunRow>> {
-    with_write!(store, |conn| {
+    with_record_writes!(store, |conn, insert_records| {
         conn.transaction::<_, StoreError, _>(async |conn| {
             let changed = diesel::update(
                 sync_runs::table
@@ -496,14 +555,7 @@ pub async fn write_page(store: &Store, page: &PageWrite<'_>) -> StoreResult<Opti
             if changed == 0 {
                 return Ok(None);
             }
-            // One statement per row: diesel's multi-row INSERT does not build for the
-            // SQLite backend through diesel-async; statements are cached, rows are small.
-            for row in page.inserted {
-                diesel::insert_into(sync_records::table)
-                    .values(row)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            insert_records!(&mut *conn, page.inserted);
             for (record_id, hash, data) in page.changed {
                 diesel::update(
                     sync_records::table

@@ -30,7 +30,7 @@ use crate::domain::templates::definition::OperationDef;
 use crate::error::AppResult;
 use crate::events::BusEvent;
 use crate::ids::{IdKind, new_id};
-use crate::store::syncs::{self as sync_store, FinishWrite, PageWrite, SyncRecordRow, SyncRunRow};
+use crate::store::syncs::{self as sync_store, FinishWrite, NewRecordRow, PageWrite, SyncRunRow};
 use crate::store::{StoreResult, now};
 
 /// How long a claimed run stays claimed without a heartbeat.
@@ -179,7 +179,7 @@ async fn fetch_with_retries(
 /// The records of a page, split by what they change.
 #[derive(Default)]
 struct Sorted {
-    inserted: Vec<SyncRecordRow>,
+    inserted: Vec<NewRecordRow>,
     changed: Vec<(String, String, String)>,
     unchanged: Vec<String>,
     created: i64,
@@ -222,7 +222,7 @@ async fn sort_page(
         match known.get(&record_id) {
             None => {
                 sorted.created += 1;
-                sorted.inserted.push(SyncRecordRow {
+                sorted.inserted.push(NewRecordRow {
                     id: new_id(IdKind::SyncRecord),
                     integration_id: sync.integration_id.clone(),
                     sync_id: sync.id.clone(),
@@ -233,7 +233,6 @@ async fn sort_page(
                     first_seen: at,
                     last_seen: at,
                     changed_at: at,
-                    deleted_at: None,
                     seen_run_id: run.id.clone(),
                 });
             }
