@@ -167,6 +167,13 @@ pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
         cutoff,
     )
     .await?;
+    // Sync run history: as long and as many per integration as execution records.
+    removed += crate::store::syncs::prune_runs(
+        &app.store,
+        outbound.execution_retention_per_integration,
+        cutoff,
+    )
+    .await?;
     let cutoff = now() - chrono::Duration::days(app.config.webhooks.retention_days);
     removed += crate::store::webhooks::prune_attempts(&app.store, cutoff).await?;
     removed += crate::store::events::prune(&app.store, cutoff).await?;
@@ -181,7 +188,7 @@ pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
     if removed > 0 {
         tracing::debug!(
             removed,
-            "pruned old log entries, execution records, events, attempts and health buckets"
+            "pruned old log entries, execution records, sync runs, events, attempts and health buckets"
         );
     }
     Ok(removed)

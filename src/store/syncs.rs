@@ -715,3 +715,21 @@ pub async fn records_page(
     }
     filtered_page!(store, request, sync_records::id, SyncRecordRow, filtered!())
 }
+
+/// Deletes finished runs older than `older_than`, and runs beyond the newest
+/// `keep_per_integration` of each integration (run history is bounded like executions).
+pub async fn prune_runs(
+    store: &Store,
+    keep_per_integration: i64,
+    older_than: NaiveDateTime,
+) -> StoreResult<usize> {
+    super::prune_per_integration!(
+        store,
+        sync_runs,
+        sync_runs::integration_id,
+        sync_runs::id,
+        sync_runs::finished_at,
+        keep_per_integration,
+        older_than
+    )
+}
