@@ -14,6 +14,7 @@ PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
 HEALTH_INTEGRATIONS="${HEALTH_INTEGRATIONS:-10000}"
 SUBSCRIBERS="${SUBSCRIBERS:-1000}"
+# sync: SYNC_RECORDS (default 100000) records in pages of 500.
 
 if [ -z "${SERVER_BIN:-}" ]; then
   cargo build --release --quiet -p patchbay -p patchbay-load --bins
@@ -42,6 +43,7 @@ for backend in $BACKENDS; do
   "$LOAD" incoming --requests 4000
   "$LOAD" subscribers --count "$SUBSCRIBERS" --events 10
   "$LOAD" health --integrations "$HEALTH_INTEGRATIONS" --interval 60 --warmup 60 --duration 60
+  "$LOAD" sync --records "${SYNC_RECORDS:-100000}" --page-size 500
 done
 echo
 echo "run-all: $(( $(date +%s) - started )) s"

@@ -73,4 +73,6 @@ pub struct Wake {
     pub dispatcher: tokio::sync::Notify,
     /// New or rescheduled delivery jobs.
     pub deliveries: tokio::sync::Notify,
+    /// New sync runs, or syncs due now.
+    pub syncs: tokio::sync::Notify,
 }

@@ -26,6 +26,12 @@ pub enum IdKind {
     Template,
     /// All versions of one template (what sharing and slugs apply to).
     TemplateFamily,
+    /// A sync definition of an integration.
+    Sync,
+    /// One run of a sync.
+    SyncRun,
+    /// A record a sync keeps.
+    SyncRecord,
 }
 
 impl IdKind {
@@ -50,10 +56,13 @@ impl IdKind {
             IdKind::Alert => "alr",
             IdKind::Template => "tpl",
             IdKind::TemplateFamily => "tfm",
+            IdKind::Sync => "syn",
+            IdKind::SyncRun => "srn",
+            IdKind::SyncRecord => "rec",
         }
     }
 
-    const ALL: [IdKind; 19] = [
+    const ALL: [IdKind; 22] = [
         IdKind::Project,
         IdKind::Integration,
         IdKind::Token,
@@ -73,6 +82,9 @@ impl IdKind {
         IdKind::Alert,
         IdKind::Template,
         IdKind::TemplateFamily,
+        IdKind::Sync,
+        IdKind::SyncRun,
+        IdKind::SyncRecord,
     ];
 
     /// The kind an ID claims by its prefix, if it is well-formed.

@@ -47,6 +47,17 @@ impl RunningServer {
         }
     }
 
+    /// Stops every task at once, as a crash would (no graceful hand-over: claimed work
+    /// stays claimed until its lease expires). For crash-recovery tests.
+    pub async fn kill(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
     /// Waits until the server stops (after [`Self::shutdown_token`] is cancelled).
     pub async fn wait(self) {
         for task in self.tasks {
@@ -159,6 +170,13 @@ pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
         cutoff,
     )
     .await?;
+    // Sync run history: as long and as many per integration as execution records.
+    removed += crate::store::syncs::prune_runs(
+        &app.store,
+        outbound.execution_retention_per_integration,
+        cutoff,
+    )
+    .await?;
     let cutoff = now() - chrono::Duration::days(app.config.webhooks.retention_days);
     removed += crate::store::webhooks::prune_attempts(&app.store, cutoff).await?;
     removed += crate::store::events::prune(&app.store, cutoff).await?;
@@ -173,7 +191,7 @@ pub async fn apply_retention(app: &App) -> anyhow::Result<usize> {
     if removed > 0 {
         tracing::debug!(
             removed,
-            "pruned old log entries, execution records, events, attempts and health buckets"
+            "pruned old log entries, execution records, sync runs, events, attempts and health buckets"
         );
     }
     Ok(removed)

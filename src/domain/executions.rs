@@ -26,7 +26,13 @@ use crate::store::{StoreResult, now};
 
 stored_enum! {
     /// Which API operation made a call.
-    Operation { ExecuteRequest, BatchExecute, TestConnection }
+    Operation {
+        ExecuteRequest,
+        BatchExecute,
+        TestConnection,
+        /// A page read by a sync run.
+        Sync,
+    }
 }
 
 /// A request body.

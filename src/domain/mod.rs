@@ -17,6 +17,7 @@ pub mod projects;
 pub mod readiness;
 pub mod signatures;
 pub mod stats;
+pub mod sync;
 pub mod templates;
 pub mod tokens;
 pub mod validate;

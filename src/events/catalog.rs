@@ -18,7 +18,28 @@ fn template_data() -> Value {
     json!({ "template": { "id": "tpl_01jd8x3m5q6w7e8r9t0y1u2i3o", "slug": "acme-crm", "name": "Acme CRM", "version": 2, "state": "PUBLISHED" } })
 }
 
+fn sync_data(status: &str) -> Value {
+    json!({
+        "integration": { "id": "int_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "Jira" },
+        "sync": { "id": "syn_01jd8x3m5q6w7e8r9t0y1u2i3o", "name": "issues", "operation": "searchIssues" },
+        "run": { "id": "srn_01jd8x3m5q6w7e8r9t0y1u2i3o", "status": status, "trigger": "SCHEDULE",
+                 "startedAt": "2026-11-27T10:00:00.000Z", "finishedAt": "2026-11-27T10:00:04.210Z",
+                 "pages": 12, "fetched": 1180, "created": 14, "updated": 3, "deleted": 1, "errors": 0,
+                 "error": if status == "FAILED" { json!("the upstream answered 401 Unauthorized (AUTHENTICATION)") } else { Value::Null } }
+    })
+}
+
 pub const EVENT_TYPES: &[EventTypeInfo] = &[
+    EventTypeInfo {
+        name: "sync.completed",
+        description: "A sync run read every page: data.run has its counts of fetched, created, updated and deleted records.",
+        example_data: || sync_data("SUCCEEDED"),
+    },
+    EventTypeInfo {
+        name: "sync.failed",
+        description: "A sync run failed (data.run.error says why); what it stored before the failure stays and nothing was marked deleted.",
+        example_data: || sync_data("FAILED"),
+    },
     EventTypeInfo {
         name: "integration.created",
         description: "An integration was created.",

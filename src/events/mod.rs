@@ -35,6 +35,8 @@ pub enum BusEvent {
     Alert(Box<AlertEvent>),
     /// A webhook delivery attempt finished.
     DeliveryAttempt(Box<crate::store::webhooks::AttemptRow>),
+    /// A sync run started, stored a page, or ended (the run as stored after it).
+    SyncRun(Box<crate::store::syncs::SyncRunRow>),
 }
 
 /// What happened to an alert, with the alert as stored after it.

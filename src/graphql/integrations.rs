@@ -142,6 +142,30 @@ impl Integration {
         super::alerts::integration_alerts(ctx, &self.0, state, PageArgs::forward(first, after))
             .await
     }
+    /// Its sync definitions, oldest first.
+    async fn syncs(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::syncs::SyncObject>> {
+        super::syncs::syncs_of(ctx, &self.0).await
+    }
+    /// Records its syncs keep, in the order they were first seen. `changedSince` lists
+    /// records created, changed or deleted after that moment (deleted ones included, with
+    /// `deletedAt`); without it deleted records are left out unless `includeDeleted`.
+    #[graphql(complexity = "first.unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
+    async fn records(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        changed_since: Option<DateTime<Utc>>,
+        sync_id: Option<ID>,
+        include_deleted: Option<bool>,
+    ) -> ApiResult<IdConnection<super::syncs::SyncRecord>> {
+        let filter = crate::domain::sync::RecordFilter {
+            sync_id: sync_id.map(|id| id.0),
+            changed_since,
+            include_deleted: include_deleted.unwrap_or(false),
+        };
+        super::syncs::records_of(ctx, &self.0, filter, PageArgs::forward(first, after)).await
+    }
     /// Whether `executeRequest` may call absolute URLs.
     async fn allow_absolute_urls(&self) -> bool {
         self.0.call_options.allow_absolute_urls

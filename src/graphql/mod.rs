@@ -21,6 +21,7 @@ mod oauth;
 mod projects;
 pub mod request_errors;
 mod stats;
+mod syncs;
 mod templates;
 mod viewer;
 mod webhooks;
@@ -49,6 +50,7 @@ pub struct Query(
     stats::StatsQuery,
     templates::TemplateQuery,
     compare::CompareQuery,
+    syncs::SyncQuery,
 );
 
 /// The mutation root.
@@ -64,6 +66,7 @@ pub struct Mutation(
     alerts::AlertMutation,
     templates::TemplateMutation,
     oauth::OAuthMutation,
+    syncs::SyncMutation,
 );
 
 /// The subscription root.
@@ -76,6 +79,7 @@ pub struct Subscription(
     health::HealthSubscription,
     alerts::AlertSubscription,
     stats::StatsSubscription,
+    syncs::SyncSubscription,
 );
 
 pub type PatchbaySchema = Schema<Query, Mutation, Subscription>;

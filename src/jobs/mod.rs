@@ -5,6 +5,7 @@
 
 pub mod delivery;
 pub mod monitor;
+pub mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +53,7 @@ pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
         listener,
     ];
     tasks.extend(monitor::spawn(app.clone(), shutdown.clone()));
+    tasks.push(tokio::spawn(sync::scheduler(app.clone(), shutdown.clone())));
     if let Some(outgoing) = app.events.take_relay_queue() {
         tasks.push(tokio::spawn(crate::events::relay::forward(
             app.store.clone(),

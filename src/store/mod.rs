@@ -20,6 +20,7 @@ pub mod pg;
 pub mod projects;
 pub mod schema;
 pub mod stats;
+pub mod syncs;
 pub mod templates;
 pub mod tokens;
 pub mod vault;

@@ -437,3 +437,70 @@ diesel::table! {
 
 diesel::joinable!(oauth_states -> integrations (integration_id));
 diesel::allow_tables_to_appear_in_same_query!(oauth_states, integrations);
+
+diesel::table! {
+    syncs (id) {
+        id -> Text,
+        project_id -> Text,
+        integration_id -> Text,
+        name -> Text,
+        operation -> Text,
+        params -> Text,
+        interval_seconds -> Integer,
+        pagination -> Nullable<Text>,
+        records_pointer -> Text,
+        record_id_pointer -> Text,
+        field_mapping -> Nullable<Text>,
+        page_size -> Nullable<Integer>,
+        enabled -> Bool,
+        next_run_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sync_runs (id) {
+        id -> Text,
+        sync_id -> Text,
+        integration_id -> Text,
+        project_id -> Text,
+        status -> Text,
+        trigger_kind -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        pages -> Integer,
+        fetched -> BigInt,
+        created -> BigInt,
+        updated -> BigInt,
+        deleted -> BigInt,
+        errors -> Integer,
+        cursor -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        cancel_requested -> Bool,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sync_records (id) {
+        id -> Text,
+        integration_id -> Text,
+        sync_id -> Text,
+        project_id -> Text,
+        record_id -> Text,
+        hash -> Text,
+        data -> Text,
+        first_seen -> Timestamp,
+        last_seen -> Timestamp,
+        changed_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        seen_run_id -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(syncs, sync_runs, sync_records);

@@ -18,5 +18,6 @@ mod outbound;
 mod projects;
 mod subscriptions;
 mod support;
+mod sync;
 mod templates;
 mod webhooks;

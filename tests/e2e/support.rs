@@ -297,6 +297,21 @@ impl TestServer {
         self
     }
 
+    /// Kills the server as a crash would (every task aborted, nothing handed over) and
+    /// starts a new one on the same store.
+    pub async fn crash_and_restart(mut self) -> Self {
+        if let Some(server) = self.server.take() {
+            server.kill().await;
+        }
+        let config = Config::from_settings(self.store.settings()).expect("valid test config");
+        let server = patchbay::server::start(config)
+            .await
+            .expect("server restarts");
+        self.url = format!("http://{}", server.addr);
+        self.server = Some(server);
+        self
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await;

@@ -15,6 +15,7 @@ mod report;
 mod server;
 mod sims;
 mod subscribers;
+mod sync;
 mod webhooks;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,9 @@ enum Command {
     Incoming(incoming::IncomingArgs),
     /// GraphQL query load (the 50-row integrations page): req/s, p50/p99.
     Graphql(query::GraphqlArgs),
+    /// One sync of N records (100,000 by default) from a built-in paginated upstream:
+    /// records/s of a full first run and of an unchanged second run.
+    Sync(sync::SyncArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -67,6 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Webhooks(args) => webhooks::run(&target, args).await,
         Command::Incoming(args) => incoming::run(&target, args).await,
         Command::Graphql(args) => query::run(&target, args).await,
+        Command::Sync(args) => sync::run(&target, args).await,
     };
     target.stop().await;
     result?.print();

@@ -463,6 +463,8 @@ export type OAuth2Input = {
 export type Operation =
   | 'BATCH_EXECUTE'
   | 'EXECUTE_REQUEST'
+  /** A page read by a sync run. */
+  | 'SYNC'
   | 'TEST_CONNECTION';
 
 /** The wire protocol the integration speaks. */

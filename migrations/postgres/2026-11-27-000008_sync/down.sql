@@ -1,0 +1,3 @@
+DROP TABLE sync_records;
+DROP TABLE sync_runs;
+DROP TABLE syncs;
