@@ -34,6 +34,7 @@ const SHAREABLE_FIELDS: &[&str] = &[
     "events",
     "healthChanged",
     "alerts",
+    "syncProgress",
 ];
 
 /// What makes two subscriptions the same: who asks (the token, its role and scope: what
