@@ -76,7 +76,9 @@ CREATE TABLE sync_records (
     deleted_at     TIMESTAMP,
     -- The run that saw it last: records a complete run did not see are deleted.
     seen_run_id    TEXT NOT NULL,
-    CONSTRAINT sync_records_integration_record_key UNIQUE (integration_id, sync_id, record_id)
+    -- Every record lookup is by (sync, record id): this key leads with the sync (a sync has
+    -- one integration), or a page's lookups scan all the sync's records (quadratic).
+    CONSTRAINT sync_records_sync_record_key UNIQUE (sync_id, record_id)
 );
 CREATE INDEX sync_records_by_integration ON sync_records (integration_id, id);
 CREATE INDEX sync_records_changed ON sync_records (integration_id, changed_at, id);
