@@ -24,7 +24,7 @@ pub struct IncomingArgs {
 }
 
 /// A fresh shared token per run (never a literal in the repo): clock and pid mixed.
-fn fresh_secret() -> String {
+pub(crate) fn fresh_secret() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

@@ -160,7 +160,7 @@ pub async fn run(target: &Target, args: SyncArgs) -> anyhow::Result<Table> {
         .run(
             "mutation($i: DeployTemplateInput!) { deployTemplate(input: $i) { integration { id } } }",
             json!({ "i": { "templateId": template_id, "projectId": project, "name": "load sync upstream",
-                "config": { "baseUrl": format!("http://{addr}") }, "credentials": { "token": "load-token" } } }),
+                "config": { "baseUrl": format!("http://{addr}") }, "credentials": { "token": crate::incoming::fresh_secret() } } }),
         )
         .await?;
     let integration = id_of(&data, &["deployTemplate", "integration", "id"])?;
