@@ -36,6 +36,9 @@ pub struct Workers {
     pub endpoint_limits: crate::jobs::delivery::EndpointLimits,
     /// This process's name as a job lease owner and relay origin.
     pub worker_id: String,
+    /// Whether this process's dispatcher leads (one replica dispatches the outbox at a
+    /// time, so every subscriber sees a project's events in one order).
+    pub dispatch_leader: std::sync::atomic::AtomicBool,
 }
 
 impl App {
@@ -56,6 +59,7 @@ impl App {
                     config.webhooks.endpoint_concurrency,
                 ),
                 worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+                dispatch_leader: std::sync::atomic::AtomicBool::new(false),
             },
             stats_ticks: crate::domain::stats::StatsTicks::default(),
             telemetry: crate::telemetry::Telemetry::default(),

@@ -168,6 +168,37 @@ pub struct Settings {
     )]
     pub allow_private_networks: Option<bool>,
 
+    /// Serve the API (GraphQL, subscriptions, incoming webhooks, dashboard) in this
+    /// process. Alone (without `--worker`) it runs no background work: an API-only
+    /// replica for a PostgreSQL deployment. Neither flag: both roles [default: false].
+    #[arg(
+        long,
+        env = "PATCHBAY_API",
+        global = true,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub api: Option<bool>,
+
+    /// Run the background work (event dispatch, webhook deliveries, health checks, alert
+    /// evaluation, syncs, retention) in this process. Alone (without `--api`) the HTTP
+    /// listener serves only /healthz, /readyz and /metrics: a worker-only replica for a
+    /// PostgreSQL deployment. Neither flag: both roles [default: false].
+    #[arg(
+        long,
+        env = "PATCHBAY_WORKER",
+        global = true,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub worker: Option<bool>,
+
     /// Refresh OAuth2 access tokens this many seconds before they expire [default: 300].
     #[arg(
         long,
@@ -381,11 +412,54 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     pub metrics_token: Option<secrecy::SecretString>,
     pub allow_private_networks: bool,
+    /// What this process runs (`--api` / `--worker`).
+    pub roles: Roles,
     pub oauth_refresh_skew: Duration,
     pub outbound: OutboundConfig,
     pub webhooks: WebhookConfig,
     /// How often metric alert rules are evaluated.
     pub alert_evaluation: Duration,
+}
+
+/// What one process runs. A single server runs both; a PostgreSQL deployment may split
+/// them into API-only and worker-only replicas that scale apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    /// GraphQL, subscriptions, incoming webhooks, OAuth2 callback, dashboard.
+    pub api: bool,
+    /// Event dispatch, deliveries, health checks, alert evaluation, syncs, retention.
+    pub workers: bool,
+}
+
+impl Roles {
+    /// `--api` and/or `--worker`; neither (or both) means both roles.
+    pub fn from_flags(api: Option<bool>, worker: Option<bool>) -> Self {
+        let (api, worker) = (api.unwrap_or(false), worker.unwrap_or(false));
+        if api || worker {
+            Roles {
+                api,
+                workers: worker,
+            }
+        } else {
+            Roles {
+                api: true,
+                workers: true,
+            }
+        }
+    }
+
+    /// Whether this process runs only part of the product.
+    pub fn is_split(&self) -> bool {
+        !(self.api && self.workers)
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match (self.api, self.workers) {
+            (true, false) => "API only (--api)",
+            (false, true) => "workers only (--worker)",
+            _ => "API and workers",
+        }
+    }
 }
 
 /// Settings of webhook delivery.
@@ -460,6 +534,8 @@ impl Config {
             metrics_token: a.metrics_token.clone().or(b.metrics_token.clone()),
             master_key_file: a.master_key_file.clone().or(b.master_key_file.clone()),
             allow_private_networks: a.allow_private_networks.or(b.allow_private_networks),
+            api: a.api.or(b.api),
+            worker: a.worker.or(b.worker),
             oauth_refresh_skew_secs: a.oauth_refresh_skew_secs.or(b.oauth_refresh_skew_secs),
             outbound_allow_cidrs: a
                 .outbound_allow_cidrs
@@ -536,6 +612,7 @@ impl Config {
             metrics_token: s.metrics_token.map(secrecy::SecretString::from),
             master_key_file: s.master_key_file,
             allow_private_networks: s.allow_private_networks.unwrap_or(false),
+            roles: Roles::from_flags(s.api, s.worker),
             oauth_refresh_skew: Duration::from_secs(s.oauth_refresh_skew_secs.unwrap_or(300)),
             outbound: OutboundConfig {
                 allow_cidrs: s.outbound_allow_cidrs.unwrap_or_default(),
@@ -663,6 +740,14 @@ impl Config {
         for (ok, message) in checks {
             anyhow::ensure!(ok, "invalid setting: {message}");
         }
+        // Split roles meet through PostgreSQL (job leases, NOTIFY wake-ups and the live
+        // event relay); processes sharing a SQLite file would not see each other's work
+        // live, and one SQLite writer is the ceiling anyway.
+        anyhow::ensure!(
+            !self.roles.is_split() || matches!(self.database, DatabaseTarget::Postgres(_)),
+            "invalid setting: --api / --worker split the roles across replicas of a PostgreSQL \
+             deployment; on SQLite run one process with both (neither flag)"
+        );
         if let Some(url) = &self.public_url {
             url::Url::parse(url).with_context(|| format!("invalid public_url `{url}`"))?;
         }
@@ -719,6 +804,48 @@ mod tests {
         assert_eq!(parse(&[]).settings.allow_private_networks, None);
         use clap::Parser;
         assert!(Cli::try_parse_from(["patchbay", "--introspection=maybe"]).is_err());
+    }
+
+    #[test]
+    fn role_flags_pick_what_a_process_runs() {
+        let both = Roles {
+            api: true,
+            workers: true,
+        };
+        let roles = |args: &[&str]| {
+            let s = parse(args).settings;
+            Roles::from_flags(s.api, s.worker)
+        };
+        assert_eq!(roles(&[]), both);
+        assert_eq!(roles(&["--api", "--worker"]), both);
+        assert_eq!(
+            roles(&["--api"]),
+            Roles {
+                api: true,
+                workers: false
+            }
+        );
+        assert_eq!(
+            roles(&["--worker"]),
+            Roles {
+                api: false,
+                workers: true
+            }
+        );
+        // A split needs PostgreSQL: on SQLite it is refused, naming the flags.
+        let err = Config::from_settings(Settings {
+            api: Some(true),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("--api / --worker"), "{err}");
+        let split = Config::from_settings(Settings {
+            worker: Some(true),
+            database_url: Some("postgres://postgres@127.0.0.1/x".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(split.roles.is_split() && split.roles.workers && !split.roles.api);
     }
 
     #[test]

@@ -203,8 +203,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         started.elapsed().as_millis()
     );
     println!("  store:     {}", server.app.store.target().describe());
-    println!("  dashboard: {base}/");
-    println!("  GraphiQL:  {base}/graphql");
+    let roles = server.app.config.roles;
+    if roles.is_split() {
+        println!("  role:      {}", roles.describe());
+    }
+    if roles.api {
+        println!("  dashboard: {base}/");
+        println!("  GraphiQL:  {base}/graphql");
+    }
     println!("  health:    {base}/healthz, {base}/readyz");
     if let Some(path) = &server.app.vault.created_key_file {
         println!();

@@ -108,11 +108,13 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
             tracing::error!(error = %err, "the HTTP server failed");
         }
     });
-    let retention = tokio::spawn(retention_loop(app.clone(), shutdown.clone()));
-    let mut tasks = vec![server, retention];
+    let mut tasks = vec![server];
+    if app.config.roles.workers {
+        tasks.push(tokio::spawn(retention_loop(app.clone(), shutdown.clone())));
+        resume_rotation(&app);
+    }
     tasks.extend(crate::jobs::spawn(app.clone(), shutdown.clone()));
-    resume_rotation(&app);
-    tracing::info!(%addr, store = %app.store.target().describe(), "patchbay is serving");
+    tracing::info!(%addr, store = %app.store.target().describe(), roles = app.config.roles.describe(), "patchbay is serving");
     Ok(RunningServer {
         addr,
         app,

@@ -32,6 +32,7 @@ pub struct Telemetry {
     /// Read at scrape time.
     pub health_status: Family<Labels, Gauge>,
     pub subscriptions_open: Gauge,
+    pub dispatch_leader: Gauge,
     pub jobs_queued: Family<Labels, Gauge>,
     pub jobs_oldest_age: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
@@ -100,6 +101,12 @@ impl Default for Telemetry {
             "Open GraphQL subscription streams of this process",
             subscriptions_open.clone(),
         );
+        let dispatch_leader = Gauge::default();
+        registry.register(
+            "dispatch_leader",
+            "1 while this process dispatches the event outbox (one replica at a time)",
+            dispatch_leader.clone(),
+        );
         let jobs_queued = Family::<Labels, Gauge>::default();
         registry.register(
             "jobs_queued",
@@ -124,6 +131,7 @@ impl Default for Telemetry {
             health_check_delay,
             health_status,
             subscriptions_open,
+            dispatch_leader,
             jobs_queued,
             jobs_oldest_age,
         }

@@ -1,10 +1,12 @@
 //! Cross-replica fan-out: events published on this replica's bus are sent to the others
 //! with PostgreSQL NOTIFY (batched, each notification under the 8000-byte limit), and
 //! notifications from other replicas are published on the local bus, so a subscriber on
-//! any replica sees what happened on every replica. Best effort for the live view: an
-//! event too large for one notification is skipped (it is in the store), and nothing is
-//! sent while no other replica listens (checked every few seconds), so a single server
-//! on PostgreSQL pays nothing for it.
+//! any replica sees what happened on every replica, in the order it was published. An
+//! outbox event too large for one notification travels as its ID and the receivers read
+//! it from the store (in sequence, so order holds); other oversized live events (a log
+//! entry with huge metadata) are skipped, being in the store. Nothing is sent while no
+//! other replica listens (checked every few seconds), so a single server on PostgreSQL
+//! pays nothing for it.
 
 use std::sync::Arc;
 
@@ -28,6 +30,9 @@ const PEER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 struct Envelope<T> {
     origin: String,
     events: Vec<T>,
+    /// An outbox event too large to travel inline (then `events` is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stored_event: Option<String>,
 }
 
 /// Sends locally published events to the other replicas until `stop`.
@@ -71,12 +76,13 @@ pub async fn forward(
     }
 }
 
-/// Packs events into notification payloads under the size limit.
+/// Packs events into notification payloads under the size limit, in order.
 fn payloads(origin: &str, events: &[Arc<BusEvent>]) -> Vec<String> {
-    let encode = |events: &[&BusEvent]| {
+    let encode = |events: &[&BusEvent], stored_event: Option<String>| {
         serde_json::to_string(&Envelope {
             origin: origin.to_owned(),
             events: events.to_vec(),
+            stored_event,
         })
         .unwrap_or_default()
     };
@@ -84,34 +90,59 @@ fn payloads(origin: &str, events: &[Arc<BusEvent>]) -> Vec<String> {
     let mut pending: Vec<&BusEvent> = Vec::new();
     for event in events {
         pending.push(event);
-        if encode(&pending).len() > MAX_PAYLOAD {
+        if encode(&pending, None).len() > MAX_PAYLOAD {
             pending.pop();
             if !pending.is_empty() {
-                out.push(encode(&pending));
+                out.push(encode(&pending, None));
             }
             pending = vec![event];
-            if encode(&pending).len() > MAX_PAYLOAD {
-                tracing::debug!("a live event is too large to relay; other replicas skip it");
+            if encode(&pending, None).len() > MAX_PAYLOAD {
                 pending.clear();
+                match &**event {
+                    BusEvent::Event(row) => out.push(encode(&[], Some(row.id.clone()))),
+                    _ => tracing::debug!(
+                        "a live event is too large to relay; other replicas skip it"
+                    ),
+                }
             }
         }
     }
     if !pending.is_empty() {
-        out.push(encode(&pending));
+        out.push(encode(&pending, None));
     }
     out
 }
 
-/// Publishes events another replica relayed (ignoring this replica's own).
-pub fn receive(bus: &EventBus, origin: &str, payload: &str) {
-    match serde_json::from_str::<Envelope<BusEvent>>(payload) {
-        Ok(envelope) if envelope.origin != origin => {
-            for event in envelope.events {
-                bus.publish_remote(event);
+/// Publishes what other replicas relayed (ignoring this replica's own), one notification
+/// after another, until the listener stops: an outbox event sent by reference is read
+/// from the store before anything after it is published.
+pub async fn receive(
+    store: Store,
+    bus: EventBus,
+    origin: String,
+    mut incoming: mpsc::UnboundedReceiver<String>,
+) {
+    while let Some(payload) = incoming.recv().await {
+        let envelope = match serde_json::from_str::<Envelope<BusEvent>>(&payload) {
+            Ok(envelope) if envelope.origin != origin => envelope,
+            Ok(_) => continue,
+            Err(err) => {
+                tracing::debug!(error = %err, "an unreadable relayed event was skipped");
+                continue;
+            }
+        };
+        for event in envelope.events {
+            bus.publish_remote(event);
+        }
+        if let Some(id) = envelope.stored_event {
+            match crate::store::events::get(&store, &id).await {
+                Ok(Some(row)) => bus.publish_remote(BusEvent::Event(Box::new(row))),
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, event = %id, "reading a relayed event failed; live subscribers here miss it")
+                }
             }
         }
-        Ok(_) => {}
-        Err(err) => tracing::debug!(error = %err, "an unreadable relayed event was skipped"),
     }
 }
 
@@ -135,7 +166,19 @@ mod tests {
 
     #[test]
     fn batches_stay_under_the_limit_and_oversized_events_are_skipped() {
-        let events: Vec<_> = (0..50).map(|_| log(500)).chain([log(10_000)]).collect();
+        let big_event = Arc::new(BusEvent::Event(Box::new(crate::store::events::EventRow {
+            id: "evt_big".into(),
+            project_id: "prj_a".into(),
+            event_type: "custom.big".into(),
+            payload: "x".repeat(20_000),
+            dispatched: true,
+            dedupe_key: None,
+            created_at: crate::store::now(),
+        })));
+        let events: Vec<_> = (0..50)
+            .map(|_| log(500))
+            .chain([log(10_000), big_event, log(10)])
+            .collect();
         let payloads = payloads("me", &events);
         assert!(payloads.len() > 1);
         assert!(payloads.iter().all(|p| p.len() <= MAX_PAYLOAD));
@@ -148,6 +191,14 @@ mod tests {
                     .len()
             })
             .sum();
-        assert_eq!(relayed, 50);
+        assert_eq!(relayed, 51, "every small one, the huge log entry skipped");
+        // The oversized outbox event goes by reference, in its place: before the last log.
+        let last_two: Vec<Envelope<BusEvent>> = payloads[payloads.len() - 2..]
+            .iter()
+            .map(|p| serde_json::from_str(p).unwrap())
+            .collect();
+        assert_eq!(last_two[0].stored_event.as_deref(), Some("evt_big"));
+        assert!(last_two[0].events.is_empty());
+        assert_eq!(last_two[1].events.len(), 1);
     }
 }

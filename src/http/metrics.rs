@@ -63,6 +63,11 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     telemetry
         .subscriptions_open
         .set(state.ws_schema.open_streams(app.events.subscriber_count()) as i64);
+    telemetry.dispatch_leader.set(i64::from(
+        app.workers
+            .dispatch_leader
+            .load(std::sync::atomic::Ordering::Relaxed),
+    ));
     match crate::store::health::status_counts(&app.store, None).await {
         Ok(counts) => {
             for status in ["HEALTHY", "DEGRADED", "UNHEALTHY", "UNKNOWN"] {

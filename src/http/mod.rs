@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::header::{ACCEPT, UPGRADE};
 use http::{HeaderMap, HeaderName, StatusCode};
@@ -61,17 +61,24 @@ pub fn router(app: Arc<App>) -> Router {
         ws_schema,
         documents: Arc::new(graphql::DocumentCache::new(16 * 1024 * 1024)),
     };
-    Router::new()
-        .route("/graphql", get(graphql_get).post(graphql::post))
+    let serves_api = state.app.config.roles.api;
+    let probes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
-        .route(
-            "/hooks/{integration_id}",
-            axum::routing::post(hooks::receive),
-        )
-        .route("/oauth/callback", get(oauth::callback))
-        .fallback(dashboard::serve)
+        .route("/metrics", get(metrics::metrics));
+    let routes = if serves_api {
+        probes
+            .route("/graphql", get(graphql_get).post(graphql::post))
+            .route(
+                "/hooks/{integration_id}",
+                axum::routing::post(hooks::receive),
+            )
+            .route("/oauth/callback", get(oauth::callback))
+            .fallback(dashboard::serve)
+    } else {
+        probes.fallback(worker_only)
+    };
+    routes
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -94,6 +101,15 @@ pub fn router(app: Arc<App>) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Anything but the probes on a worker-only replica (`--worker`).
+async fn worker_only() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "this replica runs background workers only (--worker): the API is served by the --api replicas\n",
+    )
+        .into_response()
 }
 
 /// GET /graphql: a WebSocket upgrade, a browser wanting GraphiQL, or a query.

@@ -8,7 +8,8 @@ pub mod monitor;
 pub mod sync;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -20,26 +21,48 @@ use crate::store::{jobs as job_store, now, pg, webhooks as webhook_store};
 
 const POLL: Duration = Duration::from_millis(500);
 const DISPATCH_BATCH: i64 = 500;
+/// How often the leading dispatcher checks that its lock's session is alive.
+const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
 /// Deliveries in flight at once in this process.
 const MAX_IN_FLIGHT: usize = 512;
 
-/// Starts the dispatcher, the delivery worker, and (on PostgreSQL) the listener for
-/// other replicas' notifications and the relay of live events to them.
+/// Starts what this process's roles need: with workers, the dispatcher, the delivery
+/// worker, the monitors and the sync scheduler; on PostgreSQL always the listener for
+/// other replicas' notifications and the relay of live events to them; API-only, the
+/// forwarder of wake-ups to the worker replicas.
 pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+    let workers = app.config.roles.workers;
+    // Relayed events are published by one task, in the order they came.
+    let (relayed, relayed_queue) = tokio::sync::mpsc::unbounded_channel();
+    let receiver = tokio::spawn(crate::events::relay::receive(
+        app.store.clone(),
+        app.events.clone(),
+        app.workers.worker_id.clone(),
+        relayed_queue,
+    ));
     let listener = {
         let app = app.clone();
         let stop = shutdown.clone();
         let store = app.store.clone();
         tokio::spawn(async move {
-            let channels = [pg::DELIVERIES_CHANNEL, crate::events::relay::CHANNEL];
+            // The relay's channel goes last: `pg::listeners` counts sessions by it.
+            let channels: &[&str] = if workers {
+                &[
+                    pg::DELIVERIES_CHANNEL,
+                    pg::WAKE_CHANNEL,
+                    crate::events::relay::CHANNEL,
+                ]
+            } else {
+                &[crate::events::relay::CHANNEL]
+            };
             pg::listen(
                 store,
-                &channels,
-                |channel, payload| {
-                    if channel == pg::DELIVERIES_CHANNEL {
-                        app.workers.wake.deliveries.notify_one();
-                    } else {
-                        crate::events::relay::receive(&app.events, &app.workers.worker_id, payload);
+                channels,
+                |channel, payload| match channel {
+                    pg::DELIVERIES_CHANNEL => app.workers.wake.deliveries.notify_one(),
+                    pg::WAKE_CHANNEL => wake_from_replica(&app, payload),
+                    _ => {
+                        let _ = relayed.send(payload.to_owned());
                     }
                 },
                 stop,
@@ -47,13 +70,15 @@ pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
             .await
         })
     };
-    let mut tasks = vec![
-        tokio::spawn(dispatcher(app.clone(), shutdown.clone())),
-        tokio::spawn(delivery_worker(app.clone(), shutdown.clone())),
-        listener,
-    ];
-    tasks.extend(monitor::spawn(app.clone(), shutdown.clone()));
-    tasks.push(tokio::spawn(sync::scheduler(app.clone(), shutdown.clone())));
+    let mut tasks = vec![listener, receiver];
+    if workers {
+        tasks.push(tokio::spawn(dispatcher(app.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(delivery_worker(app.clone(), shutdown.clone())));
+        tasks.extend(monitor::spawn(app.clone(), shutdown.clone()));
+        tasks.push(tokio::spawn(sync::scheduler(app.clone(), shutdown.clone())));
+    } else {
+        tasks.push(tokio::spawn(forward_wakes(app.clone(), shutdown.clone())));
+    }
     if let Some(outgoing) = app.events.take_relay_queue() {
         tasks.push(tokio::spawn(crate::events::relay::forward(
             app.store.clone(),
@@ -65,37 +90,117 @@ pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
     tasks
 }
 
+/// A wake-up another replica sent. Only the leading dispatcher takes "dispatch": a
+/// follower would forward it again.
+fn wake_from_replica(app: &App, what: &str) {
+    match what {
+        pg::WAKE_DISPATCH if app.workers.dispatch_leader.load(Ordering::Relaxed) => {
+            app.workers.wake.dispatcher.notify_one();
+        }
+        pg::WAKE_SYNCS => app.workers.wake.syncs.notify_one(),
+        _ => {}
+    }
+}
+
+/// API-only: what this process stored for the workers (outbox events, delivery jobs,
+/// sync runs) is announced to the worker replicas, which would otherwise find it only
+/// at their next poll.
+async fn forward_wakes(app: Arc<App>, shutdown: CancellationToken) {
+    let wake = &app.workers.wake;
+    loop {
+        let (channel, payload) = tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = wake.dispatcher.notified() => (pg::WAKE_CHANNEL, pg::WAKE_DISPATCH),
+            () = wake.deliveries.notified() => (pg::DELIVERIES_CHANNEL, ""),
+            () = wake.syncs.notified() => (pg::WAKE_CHANNEL, pg::WAKE_SYNCS),
+        };
+        if let Err(err) = pg::notify(&app.store, channel, payload).await {
+            tracing::debug!(error = %err, "NOTIFY failed; the workers will poll");
+        }
+    }
+}
+
+/// The outbox dispatcher. On PostgreSQL one replica leads at a time (a session advisory
+/// lock, taken over within a poll when the leader dies): dispatching is safe from any
+/// number of replicas (`SKIP LOCKED`, the dispatched flag), but only a single publisher
+/// gives every subscriber, on every replica, a project's events in the same order.
 async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
     let plan = plan_events(first_delay(&app));
+    let elected = matches!(app.store.backend(), crate::store::Backend::Postgres);
+    let mut leadership: Option<pg::Leadership> = None;
+    let mut last_try: Option<Instant> = None;
+    let mut last_held_check = Instant::now();
     loop {
-        loop {
-            match webhook_store::dispatch_events(&app.store, DISPATCH_BATCH, &plan).await {
-                Ok((events, planned)) => {
-                    let done = (events.len() as i64) < DISPATCH_BATCH;
-                    if planned > 0 {
-                        app.workers.wake.deliveries.notify_one();
-                        // Other replicas' workers share the jobs.
-                        if let Err(err) = pg::notify(&app.store, pg::DELIVERIES_CHANNEL, "").await {
-                            tracing::debug!(error = %err, "NOTIFY failed; replicas will poll");
-                        }
-                    }
-                    for event in events {
-                        app.events.publish(BusEvent::Event(Box::new(event)));
-                    }
-                    if done {
-                        break;
-                    }
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "event dispatch failed; will retry");
-                    break;
+        let leading = if elected {
+            if let Some(held) = leadership.as_mut()
+                && last_held_check.elapsed() >= LEADERSHIP_CHECK
+            {
+                last_held_check = Instant::now();
+                if !held.held().await {
+                    tracing::warn!("lost the event dispatch lock (database session ended)");
+                    leadership = None;
                 }
             }
+            if leadership.is_none() && last_try.is_none_or(|at| at.elapsed() >= POLL) {
+                last_try = Some(Instant::now());
+                match pg::Leadership::try_take(&app.store, pg::DISPATCH_LEADER_KEY).await {
+                    Ok(Some(taken)) => {
+                        tracing::info!("this replica dispatches the event outbox");
+                        leadership = Some(taken);
+                        last_held_check = Instant::now();
+                    }
+                    Ok(None) => {}
+                    Err(err) => tracing::debug!(error = %err, "cannot try the dispatch lock"),
+                }
+            }
+            leadership.is_some()
+        } else {
+            true
+        };
+        app.workers
+            .dispatch_leader
+            .store(leading, Ordering::Relaxed);
+        if leading {
+            dispatch_all(&app, &plan).await;
         }
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = app.workers.wake.dispatcher.notified() => {}
+            () = app.workers.wake.dispatcher.notified() => {
+                if !leading
+                    && let Err(err) = pg::notify(&app.store, pg::WAKE_CHANNEL, pg::WAKE_DISPATCH).await
+                {
+                    tracing::debug!(error = %err, "NOTIFY failed; the dispatcher will poll");
+                }
+            }
             () = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// Dispatches undispatched outbox events, a batch per transaction, until none are left.
+async fn dispatch_all(app: &App, plan: &webhook_store::DeliveryPlan) {
+    loop {
+        match webhook_store::dispatch_events(&app.store, DISPATCH_BATCH, plan).await {
+            Ok((events, planned)) => {
+                let done = (events.len() as i64) < DISPATCH_BATCH;
+                if planned > 0 {
+                    app.workers.wake.deliveries.notify_one();
+                    // Other replicas' workers share the jobs.
+                    if let Err(err) = pg::notify(&app.store, pg::DELIVERIES_CHANNEL, "").await {
+                        tracing::debug!(error = %err, "NOTIFY failed; replicas will poll");
+                    }
+                }
+                for event in events {
+                    app.events.publish(BusEvent::Event(Box::new(event)));
+                }
+                if done {
+                    return;
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "event dispatch failed; will retry");
+                return;
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Auth material for one outgoing request. Credentials are opened by the vault on demand;
 //! OAuth2 access tokens are refreshed here, before they expire and after a 401, one
-//! refresh at a time per integration (the locks live with the refresher). A failed
+//! refresh at a time per integration (the locks live with the refresher; on PostgreSQL
+//! an advisory lock makes it one at a time across replicas too). A failed
 //! refresh is recorded on the credentials row and returned as a typed error; what it
 //! means (a log entry, an audit row) is the domain's to decide.
 
@@ -265,6 +266,23 @@ impl Refresher {
             Arc::new(tokio::sync::Mutex::new(()))
         });
         let _guard = lock.lock().await;
+        // Replicas share the credentials row: the one holding the lock refreshes, the
+        // others wait and then find the new token (refresh tokens are often single-use).
+        crate::store::pg::while_locked(
+            &self.store,
+            "patchbay.oauth2.refresh",
+            integration_id,
+            self.refresh_held(integration_id, stale),
+        )
+        .await?
+    }
+
+    /// [`Self::refresh`] with the locks held.
+    async fn refresh_held(
+        &self,
+        integration_id: &str,
+        stale: Stale,
+    ) -> Result<CredentialSecret, MaterialError> {
         let row = vault_store::get_credentials(&self.store, integration_id)
             .await?
             .ok_or(RefreshError::Removed)?;

@@ -58,6 +58,80 @@ pub async fn notify(store: &Store, channel: &str, payload: &str) -> StoreResult<
     Ok(())
 }
 
+/// The channel on which replicas without a local worker (or not leading the dispatch)
+/// wake the ones that have it; payloads are [`WAKE_DISPATCH`], [`WAKE_SYNCS`].
+pub const WAKE_CHANNEL: &str = "patchbay_wake";
+pub const WAKE_DISPATCH: &str = "dispatch";
+pub const WAKE_SYNCS: &str = "syncs";
+
+/// Advisory lock key of the event dispatcher's leadership ("pbdisp").
+pub const DISPATCH_LEADER_KEY: i64 = 0x7062_6469_7370;
+
+/// A session-level advisory lock held on a connection of its own: while it lives no
+/// other replica holds the key, and it goes with the session when the process dies
+/// (SIGKILL included), so another replica takes over at its next try.
+pub struct Leadership {
+    conn: diesel_async::AsyncPgConnection,
+}
+
+impl Leadership {
+    /// Takes the lock if no other session holds it (`None` then, and always on SQLite,
+    /// whose one process needs no election).
+    pub async fn try_take(store: &Store, key: i64) -> StoreResult<Option<Self>> {
+        #[derive(diesel::QueryableByName)]
+        struct Taken {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            taken: bool,
+        }
+        let super::DatabaseTarget::Postgres(url) = store.target() else {
+            return Ok(None);
+        };
+        let mut conn = super::connect_pg(url).await?;
+        let row: Taken = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS taken")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .get_result(&mut conn)
+            .await?;
+        Ok(row.taken.then_some(Leadership { conn }))
+    }
+
+    /// Whether the session, and with it the lock, is still alive.
+    pub async fn held(&mut self) -> bool {
+        diesel::sql_query("SELECT 1")
+            .execute(&mut self.conn)
+            .await
+            .is_ok()
+    }
+}
+
+/// Runs `work` while this session holds the transaction-level advisory lock
+/// (`scope`, `key`): on PostgreSQL one holder at a time across every replica, others
+/// wait. The lock goes with the transaction, so a cancelled or crashed holder cannot
+/// leave it behind. On SQLite (one process) `work` just runs.
+pub async fn while_locked<T>(
+    store: &Store,
+    scope: &str,
+    key: &str,
+    work: impl std::future::Future<Output = T> + Send,
+) -> StoreResult<T>
+where
+    T: Send,
+{
+    let Pools::Postgres(pool) = store.pools() else {
+        return Ok(work.await);
+    };
+    let mut conn = pool.get().await.map_err(StoreError::pool)?;
+    use diesel_async::AsyncConnection;
+    conn.transaction::<_, StoreError, _>(async |conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))")
+            .bind::<diesel::sql_types::Text, _>(scope)
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(conn)
+            .await?;
+        Ok(work.await)
+    })
+    .await
+}
+
 /// How many database sessions listen on `channel` (PostgreSQL: sessions whose last
 /// statement was its LISTEN, which is how [`listen`] leaves its connection; 0 on SQLite).
 pub async fn listeners(store: &Store, channel: &str) -> StoreResult<i64> {

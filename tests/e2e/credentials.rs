@@ -463,6 +463,52 @@ async fn oauth2_tokens_refresh_once(backend: Backend) {
     server.stop().await;
 }
 
+/// Two replicas on one PostgreSQL database: callers on both see an expiring OAuth2 token
+/// at once, and the token endpoint is asked once (an advisory lock spans the replicas;
+/// refresh tokens are often single-use, so a second refresh could lock the account out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth2_refresh_is_single_flight_across_replicas() {
+    if !crate::support::postgres_available("oauth2_refresh_is_single_flight_across_replicas") {
+        return;
+    }
+    let first = TestServer::start(Backend::Postgres).await;
+    let config = Config::from_settings(first.store.settings()).unwrap();
+    let second = patchbay::server::start(config).await.unwrap();
+    let endpoint = token_endpoint(false).await;
+    let expiring = oauth2_integration(&first, "Shared", &endpoint, 60).await;
+    let apps = [
+        first.server.as_ref().unwrap().app.clone(),
+        second.app.clone(),
+    ];
+    let callers: Vec<_> = (0..20)
+        .map(|i| {
+            let app = apps[i % 2].clone();
+            let id = expiring.clone();
+            tokio::spawn(async move {
+                auth_material(&app, &id)
+                    .await
+                    .map(|m| m.header("authorization").map(str::to_owned))
+            })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for caller in callers {
+        seen.push(caller.await.unwrap().unwrap().unwrap());
+    }
+    assert_eq!(
+        endpoint.calls.load(Ordering::SeqCst),
+        1,
+        "one refresh for 20 callers on two replicas"
+    );
+    assert!(
+        seen.iter()
+            .all(|h| h == &seen[0] && h.starts_with("Bearer fresh-1-")),
+        "{seen:?}"
+    );
+    second.stop().await;
+    first.stop().await;
+}
+
 async fn rotation_resumes_after_an_interrupt(backend: Backend) {
     let server = TestServer::start(backend).await;
     let app = server.server.as_ref().unwrap().app.clone();

@@ -16,6 +16,7 @@ mod observability;
 mod operations;
 mod outbound;
 mod projects;
+mod replicas;
 mod subscriptions;
 mod support;
 mod sync;
