@@ -95,7 +95,9 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(2500)).await;
 
     let epoch = Instant::now();
-    println!("| entry size | offered/s | sent | received on B | lost | received/s | p50 ms | p99 ms |");
+    println!(
+        "| entry size | offered/s | sent | received on B | lost | received/s | p50 ms | p99 ms |"
+    );
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for size in [256usize, 2048] {
         for rate in [1_000u64, 5_000, 20_000, 0] {
@@ -181,7 +183,10 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let usage = scalar(&url, "SELECT pg_notification_queue_usage() AS value").await;
-    println!("\nnotification queue in use after the runs: {:.6} %", usage * 100.0);
+    println!(
+        "\nnotification queue in use after the runs: {:.6} %",
+        usage * 100.0
+    );
     b.stop().await;
     a.stop().await;
     diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

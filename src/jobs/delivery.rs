@@ -34,8 +34,27 @@ const PAUSED_RECHECK: Duration = Duration::from_secs(30);
 /// Per-endpoint limits of this process: in-flight deliveries and deliveries per second.
 pub struct EndpointLimits {
     concurrency: usize,
-    slots: moka::sync::Cache<String, Arc<tokio::sync::Semaphore>>,
+    endpoints: moka::sync::Cache<String, Arc<EndpointShare>>,
     rates: moka::sync::Cache<String, Arc<(i32, DefaultDirectRateLimiter)>>,
+}
+
+/// One endpoint's share of this process.
+struct EndpointShare {
+    /// Calls in flight (the endpoint's concurrency).
+    slots: Arc<tokio::sync::Semaphore>,
+    /// Jobs claimed: in flight, waiting for a slot, or being recorded.
+    claimed: std::sync::atomic::AtomicUsize,
+}
+
+/// A claimed job of an endpoint; its room comes back when this is dropped.
+pub struct Held(Arc<EndpointShare>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0
+            .claimed
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl EndpointLimits {
@@ -48,25 +67,43 @@ impl EndpointLimits {
         }
         EndpointLimits {
             concurrency,
-            slots: cache(),
+            endpoints: cache(),
             rates: cache(),
         }
     }
 
-    /// Delivery slots of an endpoint free in this process.
-    pub fn room(&self, webhook_id: &str) -> usize {
-        self.slots
-            .get(webhook_id)
-            .map_or(self.concurrency, |slots| slots.available_permits())
+    fn share(&self, webhook_id: &str) -> Arc<EndpointShare> {
+        self.endpoints.get_with_by_ref(webhook_id, || {
+            Arc::new(EndpointShare {
+                slots: Arc::new(tokio::sync::Semaphore::new(self.concurrency)),
+                claimed: Default::default(),
+            })
+        })
     }
 
-    fn slot(&self, webhook_id: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.slots
-            .get_with_by_ref(webhook_id, || {
-                Arc::new(tokio::sync::Semaphore::new(self.concurrency))
-            })
-            .try_acquire_owned()
-            .ok()
+    /// Jobs of an endpoint this process may claim now: its concurrency in flight and as
+    /// many again waiting for a slot, so the next delivery starts the moment one answers
+    /// instead of after a claim round. A waiting job gets its slot within one attempt
+    /// timeout (the semaphore is fair), so it runs well inside its lease.
+    pub fn room(&self, webhook_id: &str) -> usize {
+        let claimed = self.endpoints.get(webhook_id).map_or(0, |share| {
+            share.claimed.load(std::sync::atomic::Ordering::Relaxed)
+        });
+        (2 * self.concurrency).saturating_sub(claimed)
+    }
+
+    /// Counts a claimed job against its endpoint's room until the result is dropped.
+    pub fn hold(&self, webhook_id: &str) -> Held {
+        let share = self.share(webhook_id);
+        share
+            .claimed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Held(share)
+    }
+
+    /// Waits for one of the endpoint's call slots.
+    async fn slot(&self, webhook_id: &str) -> anyhow::Result<tokio::sync::OwnedSemaphorePermit> {
+        Ok(self.share(webhook_id).slots.clone().acquire_owned().await?)
     }
 
     /// `Err(wait)` when the endpoint's per-second limit is reached.
@@ -140,12 +177,7 @@ async fn attempt(
     }
     let limits = &app.workers.endpoint_limits;
     let answer = {
-        let Some(_slot) = limits.slot(&webhook.id) else {
-            // The endpoint has its share in flight (claimed in a race with `busy`); others
-            // go on meanwhile.
-            job_store::release(&app.store, &job.id, later(Duration::from_millis(50))).await?;
-            return Ok(());
-        };
+        let _slot = limits.slot(&webhook.id).await?;
         if let Err(wait) = limits.admit(&webhook.id, webhook.rate_limit_per_second) {
             job_store::release(&app.store, &job.id, later(wait)).await?;
             return Ok(());

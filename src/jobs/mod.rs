@@ -253,7 +253,12 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                 let app = app.clone();
                 let recorder = recorder.clone();
                 let context = delivery::delivery_id(&job).and_then(|id| contexts.remove(&id));
+                let held = job
+                    .queue_key
+                    .as_deref()
+                    .map(|endpoint| app.workers.endpoint_limits.hold(endpoint));
                 in_flight.spawn(async move {
+                    let _held = held;
                     delivery::run(&app, &recorder, job, context).await;
                     drop(permit);
                     // A slot (global or the endpoint's) is free: claim again now.

@@ -1,15 +1,15 @@
-//! The durable job queue. PostgreSQL claims rows with `FOR UPDATE SKIP LOCKED` (see
-//! [`super::pg::claiming`]), so several replicas share the work without taking the same
-//! row; SQLite serialises claims through its single writer connection. Claimed jobs carry
+//! The durable job queue. Claims take rows with one conditional UPDATE (PostgreSQL
+//! re-checks the lease on rows another replica took meanwhile), so several replicas share
+//! the work without taking the same row; SQLite serialises claims through its single
+//! writer connection. Claimed jobs carry
 //! a lease: a worker that dies leaves its jobs to be claimed again when the lease expires.
 
 use chrono::NaiveDateTime;
 use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl, SelectableHelper};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
-use super::pg::claiming;
 use super::schema::jobs;
-use super::{Store, StoreError, StoreResult, now};
+use super::{Store, StoreResult, now};
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = jobs)]
@@ -44,56 +44,56 @@ pub async fn claim(
     room: &Room<'_>,
 ) -> StoreResult<Vec<JobRow>> {
     let at = now();
-    claiming!(store, |conn, lock| {
-        conn.transaction::<_, StoreError, _>(async |conn| {
-            let candidates: Vec<(String, Option<String>)> = lock!(
-                jobs::table
-                    .filter(jobs::kind.eq(kind))
-                    .filter(jobs::run_at.le(at))
-                    .filter(
-                        jobs::lease_expires_at
-                            .is_null()
-                            .or(jobs::lease_expires_at.lt(at)),
-                    )
-                    .order(jobs::run_at.asc())
-                    .limit(limit)
-                    .select((jobs::id, jobs::queue_key))
-            )
+    let free = || {
+        jobs::lease_expires_at
+            .is_null()
+            .or(jobs::lease_expires_at.lt(at))
+    };
+    super::with_write!(store, |conn| {
+        // Candidates are read without locks, and only the chosen ones (at most each key's
+        // room) are taken, by one UPDATE that re-checks the lease: a replica that took a
+        // row meanwhile makes this UPDATE skip it (PostgreSQL re-evaluates the condition
+        // on the committed row), so no job is taken twice. Locking every candidate
+        // (`FOR UPDATE` on 256 rows to take the 8 an endpoint has room for) wrote a tuple
+        // lock per row per claim round and was the pipeline's largest cost.
+        let candidates: Vec<(String, Option<String>)> = jobs::table
+            .filter(jobs::kind.eq(kind))
+            .filter(jobs::run_at.le(at))
+            .filter(free())
+            .order(jobs::run_at.asc())
+            .limit(limit)
+            .select((jobs::id, jobs::queue_key))
             .load(&mut *conn)
             .await?;
-            let mut taken: std::collections::HashMap<String, usize> = Default::default();
-            let ids: Vec<String> = candidates
-                .into_iter()
-                .filter(|(_, key)| match key {
-                    None => true,
-                    Some(key) => {
-                        let count = taken.entry(key.clone()).or_default();
-                        let fits = *count < room(key);
-                        *count += usize::from(fits);
-                        fits
-                    }
-                })
-                .map(|(id, _)| id)
-                .collect();
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            diesel::update(jobs::table.filter(jobs::id.eq_any(&ids)))
+        let mut taken: std::collections::HashMap<String, usize> = Default::default();
+        let ids: Vec<String> = candidates
+            .into_iter()
+            .filter(|(_, key)| match key {
+                None => true,
+                Some(key) => {
+                    let count = taken.entry(key.clone()).or_default();
+                    let fits = *count < room(key);
+                    *count += usize::from(fits);
+                    fits
+                }
+            })
+            .map(|(id, _)| id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut claimed: Vec<JobRow> =
+            diesel::update(jobs::table.filter(jobs::id.eq_any(&ids)).filter(free()))
                 .set((
                     jobs::lease_owner.eq(owner),
                     jobs::lease_expires_at.eq(lease_until),
                     jobs::attempts.eq(jobs::attempts + 1),
                 ))
-                .execute(&mut *conn)
+                .returning(JobRow::as_returning())
+                .get_results(&mut *conn)
                 .await?;
-            Ok(jobs::table
-                .filter(jobs::id.eq_any(&ids))
-                .order(jobs::run_at.asc())
-                .select(JobRow::as_select())
-                .load(&mut *conn)
-                .await?)
-        })
-        .await
+        claimed.sort_by(|a, b| a.run_at.cmp(&b.run_at));
+        Ok(claimed)
     })
 }
 
