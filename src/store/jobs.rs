@@ -92,7 +92,7 @@ pub async fn claim(
                 .returning(JobRow::as_returning())
                 .get_results(&mut *conn)
                 .await?;
-        claimed.sort_by(|a, b| a.run_at.cmp(&b.run_at));
+        claimed.sort_by_key(|job| job.run_at);
         Ok(claimed)
     })
 }

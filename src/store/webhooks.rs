@@ -9,7 +9,6 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::events::EventRow;
 use super::jobs::JobRow;
-use super::pg::claiming;
 use super::schema::{
     deliveries, delivery_attempts, events, incoming_webhook_secrets, jobs, webhooks,
 };
@@ -251,6 +250,122 @@ macro_rules! insert_planned {
     }};
 }
 
+/// Like `claiming!` (`$lock!` adds `FOR UPDATE SKIP LOCKED` on PostgreSQL), with the
+/// pipeline's batch writes: `$insert_rows!(conn, table, rows)` is one multi-row INSERT per
+/// chunk on PostgreSQL and a statement per row on SQLite (diesel's multi-row INSERT does
+/// not build for SQLite through diesel-async; SQLite is in-process and caches the
+/// statement), and `$update_deliveries!(conn, records)` applies finished attempts to
+/// their deliveries in one `UPDATE … FROM unnest(…)` on PostgreSQL, row by row on SQLite.
+/// A round trip per row was most of what a delivery cost PostgreSQL.
+macro_rules! with_batch_writes {
+    ($store:expr, |$conn:ident, $lock:ident, $insert_rows:ident, $update_deliveries:ident| $body:block) => {{
+        match $store.pools() {
+            super::Pools::Postgres(pool) => {
+                let mut guard = pool.get().await.map_err(StoreError::pool)?;
+                let $conn: &mut diesel_async::AsyncPgConnection = &mut guard;
+                #[allow(unused_macros)]
+                macro_rules! $lock {
+                    ($q:expr) => {
+                        $q.for_update().skip_locked()
+                    };
+                }
+                #[allow(unused_macros)]
+                macro_rules! $insert_rows {
+                    ($c:expr, $table:expr, $rows:expr) => {
+                        for chunk in $rows.chunks(ROWS_PER_INSERT) {
+                            diesel::insert_into($table)
+                                .values(chunk)
+                                .execute(&mut *$c)
+                                .await?;
+                        }
+                    };
+                }
+                #[allow(unused_macros)]
+                macro_rules! $update_deliveries {
+                    ($c:expr, $records:expr) => {
+                        update_deliveries_pg(&mut *$c, $records).await?
+                    };
+                }
+                $body
+            }
+            super::Pools::Sqlite(sqlite) => {
+                let mut guard = sqlite.write().get().await.map_err(StoreError::pool)?;
+                let $conn: &mut super::SqliteConn = &mut guard;
+                #[allow(unused_macros)]
+                macro_rules! $lock {
+                    ($q:expr) => {
+                        $q
+                    };
+                }
+                #[allow(unused_macros)]
+                macro_rules! $insert_rows {
+                    ($c:expr, $table:expr, $rows:expr) => {
+                        for row in $rows.iter() {
+                            diesel::insert_into($table)
+                                .values(row)
+                                .execute(&mut *$c)
+                                .await?;
+                        }
+                    };
+                }
+                #[allow(unused_macros)]
+                macro_rules! $update_deliveries {
+                    ($c:expr, $records:expr) => {
+                        for record in $records.iter() {
+                            let attempt = &record.attempt;
+                            diesel::update(deliveries::table.find(&attempt.delivery_id))
+                                .set((
+                                    deliveries::status.eq(record.delivery_status),
+                                    deliveries::attempt_count.eq(deliveries::attempt_count + 1),
+                                    deliveries::next_attempt_at.eq(record.next_attempt_at),
+                                    deliveries::last_status_code.eq(attempt.status_code),
+                                    deliveries::updated_at.eq(attempt.at),
+                                ))
+                                .execute(&mut *$c)
+                                .await?;
+                        }
+                    };
+                }
+                $body
+            }
+        }
+    }};
+}
+
+/// Rows per multi-row INSERT (PostgreSQL allows 65,535 bound values per statement).
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Finished attempts applied to their deliveries in one statement (PostgreSQL).
+async fn update_deliveries_pg(
+    conn: &mut diesel_async::AsyncPgConnection,
+    records: &[AttemptRecord],
+) -> StoreResult<()> {
+    use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
+    let ids: Vec<&str> = records
+        .iter()
+        .map(|r| r.attempt.delivery_id.as_str())
+        .collect();
+    let statuses: Vec<&str> = records.iter().map(|r| r.delivery_status).collect();
+    let next: Vec<Option<NaiveDateTime>> = records.iter().map(|r| r.next_attempt_at).collect();
+    let codes: Vec<Option<i32>> = records.iter().map(|r| r.attempt.status_code).collect();
+    let at: Vec<NaiveDateTime> = records.iter().map(|r| r.attempt.at).collect();
+    diesel::sql_query(
+        "UPDATE deliveries AS d SET status = v.status, attempt_count = d.attempt_count + 1, \
+         next_attempt_at = v.next_attempt_at, last_status_code = v.last_status_code, \
+         updated_at = v.updated_at \
+         FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::int4[], $5::timestamp[]) \
+         AS v(id, status, next_attempt_at, last_status_code, updated_at) WHERE d.id = v.id",
+    )
+    .bind::<Array<Text>, _>(ids)
+    .bind::<Array<Text>, _>(statuses)
+    .bind::<Array<Nullable<Timestamp>>, _>(next)
+    .bind::<Array<Nullable<Integer>>, _>(codes)
+    .bind::<Array<Timestamp>, _>(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// What a claimed batch of deliveries needs, by delivery id: each delivery, its endpoint
 /// and its event, in one read per 500 deliveries.
 pub async fn delivery_contexts(
@@ -364,24 +479,12 @@ pub async fn record_attempts(
         .filter(|r| r.next_attempt_at.is_none())
         .map(|r| r.job_id.as_str())
         .collect();
-    with_write!(store, |conn| {
+    let attempts: Vec<AttemptRow> = records.iter().map(|r| r.attempt.clone()).collect();
+    with_batch_writes!(store, |conn, lock, insert_rows, update_deliveries| {
         conn.transaction::<_, StoreError, _>(async |conn| {
+            insert_rows!(conn, delivery_attempts::table, attempts);
+            update_deliveries!(conn, records);
             for record in records {
-                let attempt = &record.attempt;
-                diesel::insert_into(delivery_attempts::table)
-                    .values(attempt)
-                    .execute(&mut *conn)
-                    .await?;
-                diesel::update(deliveries::table.find(&attempt.delivery_id))
-                    .set((
-                        deliveries::status.eq(record.delivery_status),
-                        deliveries::attempt_count.eq(deliveries::attempt_count + 1),
-                        deliveries::next_attempt_at.eq(record.next_attempt_at),
-                        deliveries::last_status_code.eq(attempt.status_code),
-                        deliveries::updated_at.eq(attempt.at),
-                    ))
-                    .execute(&mut *conn)
-                    .await?;
                 if let Some(run_at) = record.next_attempt_at {
                     diesel::update(jobs::table.find(&record.job_id))
                         .set((
@@ -520,7 +623,7 @@ pub async fn dispatch_events(
     limit: i64,
     plan: &DeliveryPlan,
 ) -> StoreResult<(Vec<EventRow>, usize)> {
-    claiming!(store, |conn, lock| {
+    with_batch_writes!(store, |conn, lock, insert_rows, update_deliveries| {
         conn.transaction::<_, StoreError, _>(async |conn| {
             let claimed: Vec<EventRow> = lock!(
                 events::table
@@ -544,8 +647,11 @@ pub async fn dispatch_events(
                 .load(&mut *conn)
                 .await?;
             let planned = plan(&claimed, &endpoints);
-            insert_planned!(conn, planned);
-            let planned = planned.len();
+            let (new_deliveries, new_jobs): (Vec<DeliveryRow>, Vec<JobRow>) =
+                planned.into_iter().unzip();
+            insert_rows!(conn, deliveries::table, new_deliveries);
+            insert_rows!(conn, jobs::table, new_jobs);
+            let planned = new_deliveries.len();
             let ids: Vec<&str> = claimed.iter().map(|e| e.id.as_str()).collect();
             diesel::update(events::table.filter(events::id.eq_any(&ids)))
                 .set(events::dispatched.eq(true))
