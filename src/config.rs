@@ -75,7 +75,8 @@ pub struct Settings {
     )]
     pub max_body_bytes: Option<usize>,
 
-    /// Deepest accepted GraphQL selection nesting [default: 12].
+    /// Deepest accepted GraphQL selection nesting, leaf fields counted [default: 16; the
+    /// introspection query of GraphiQL and graphql-js nests 15 deep].
     #[arg(
         long,
         env = "PATCHBAY_MAX_QUERY_DEPTH",
@@ -601,7 +602,7 @@ impl Config {
             log_level: s.log_level.unwrap_or_else(|| "info".to_owned()),
             public_url: s.public_url.map(|u| u.trim_end_matches('/').to_owned()),
             max_body_bytes: s.max_body_bytes.unwrap_or(1024 * 1024),
-            max_query_depth: s.max_query_depth.unwrap_or(12),
+            max_query_depth: s.max_query_depth.unwrap_or(16),
             max_query_complexity: s.max_query_complexity.unwrap_or(20000),
             introspection: s.introspection.unwrap_or(true),
             request_timeout: Duration::from_secs(s.request_timeout_secs.unwrap_or(30)),

@@ -140,8 +140,14 @@ pub fn delivery_id(job: &JobRow) -> Option<String> {
 /// Runs one claimed delivery job with its context (read for the claimed batch; `None`
 /// when the delivery is gone). Failures of patchbay itself (store down) leave the job
 /// leased; it runs again when the lease expires.
-pub async fn run(app: &App, recorder: &Recorder, job: JobRow, context: Option<DeliveryContext>) {
-    if let Err(err) = attempt(app, recorder, &job, context).await {
+pub async fn run(
+    app: &App,
+    recorder: &Recorder,
+    job: JobRow,
+    context: Option<DeliveryContext>,
+    held: Option<Held>,
+) {
+    if let Err(err) = attempt(app, recorder, &job, context, held).await {
         tracing::warn!(job = %job.id, error = format!("{err:#}"), "delivery job failed; it will be retried");
     }
 }
@@ -150,11 +156,14 @@ fn later(wait: Duration) -> chrono::NaiveDateTime {
     now() + chrono::Duration::from_std(wait).unwrap_or_default()
 }
 
+/// `held` counts the job against its endpoint's room until its call is done (a job whose
+/// attempt is being recorded no longer waits for a slot, so it need not hold back claims).
 async fn attempt(
     app: &App,
     recorder: &Recorder,
     job: &JobRow,
     context: Option<DeliveryContext>,
+    held: Option<Held>,
 ) -> anyhow::Result<()> {
     if delivery_id(job).is_none() {
         anyhow::bail!("delivery job without deliveryId");
@@ -184,7 +193,9 @@ async fn attempt(
         }
         // The endpoint's slot is held for the call only: once it answered, the next
         // delivery may go while this one's record waits for its batch.
-        send(app, &webhook, &event).await
+        let answer = send(app, &webhook, &event).await;
+        drop(held);
+        answer
     };
     finish(
         app,

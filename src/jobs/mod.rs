@@ -258,8 +258,7 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                     .as_deref()
                     .map(|endpoint| app.workers.endpoint_limits.hold(endpoint));
                 in_flight.spawn(async move {
-                    let _held = held;
-                    delivery::run(&app, &recorder, job, context).await;
+                    delivery::run(&app, &recorder, job, context, held).await;
                     drop(permit);
                     // A slot (global or the endpoint's) is free: claim again now.
                     app.workers.wake.deliveries.notify_one();

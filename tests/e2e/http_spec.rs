@@ -352,3 +352,17 @@ async fn the_dashboard_is_served_with_its_headers_and_client_routes() {
     assert!(graphiql.contains("GraphiQL") && !graphiql.contains("unpkg"));
     server.stop().await;
 }
+
+/// GraphiQL's introspection query (graphql-js, every option on: 15 deep, leaves counted)
+/// passes the default depth limit: below it GraphiQL shows no docs and no completion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_introspection_fits_the_default_limits() {
+    let server = server().await;
+    let query = include_str!("introspection.graphql");
+    let body = json!({ "query": query, "operationName": "IntrospectionQuery" }).to_string();
+    let json: Value = post(&server, None, &body).await.json().await.unwrap();
+    assert!(json.get("errors").is_none(), "{json}");
+    let types = json["data"]["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "Integration"));
+    server.stop().await;
+}
