@@ -62,7 +62,7 @@ export const IntegrationQuery = graphql(`
       connectionCheck { method path expectedStatus }
       incomingWebhook { scheme header path updatedAt }
       health { status reason }
-      template { id name slug version state authKinds oauth2 { authorizeUrl scopes } }
+      template { id name slug version state authKinds oauth2 { authorizeUrl tokenUrl scopes } }
       readiness { score passed checks { name passed severity detail } }
       healthCheck {
         method path expectedStatus maxLatencyMs intervalSeconds timeoutMs failureThreshold successThreshold

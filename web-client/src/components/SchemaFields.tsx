@@ -17,7 +17,8 @@ export function SchemaFields({ form, values, onChange, errors, prefix, emptyText
       {form.fields.map((f) => {
         const id = `${prefix}-${f.key}`;
         const error = errors[f.key];
-        const hint = [f.description, f.required ? 'Required.' : f.defaultValue !== undefined ? 'Optional: empty uses the default.' : 'Optional.']
+        const description = f.description ? (/[.!?]$/.test(f.description.trim()) ? f.description.trim() : `${f.description.trim()}.`) : undefined;
+        const hint = [description, f.required ? 'Required.' : f.defaultValue !== undefined ? 'Optional: empty uses the default.' : 'Optional.']
           .filter(Boolean)
           .join(' ');
         const label = f.label + (f.required ? ' *' : '');

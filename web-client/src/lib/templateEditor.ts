@@ -5,6 +5,14 @@
 import type { Category, Protocol, TemplateAuthKind, TemplateQuery } from '../gql/graphql';
 import { prettyJson } from './format';
 
+const AUTH_KIND_LABELS: Record<string, string> = {
+  NONE: 'None', API_KEY: 'API key', BEARER: 'Bearer token', BASIC: 'HTTP Basic', OAUTH2: 'OAuth2', CUSTOM: 'Custom headers', AWS_SIGV4: 'AWS SigV4',
+};
+
+export function authKindLabel(kind: string): string {
+  return AUTH_KIND_LABELS[kind] ?? kind;
+}
+
 export const TEMPLATE_AUTH_KINDS: TemplateAuthKind[] = ['NONE', 'API_KEY', 'BEARER', 'BASIC', 'OAUTH2', 'CUSTOM', 'AWS_SIGV4'];
 
 /** The JSON parts of a template, in the order the editor shows them. */
@@ -132,7 +140,8 @@ export interface EditorInput {
   docsUrl: string | null;
   authKinds: TemplateAuthKind[];
   baseUrl: string;
-  webhookEvents: string[];
+  /** null when none (the server wants a non-empty list or nothing). */
+  webhookEvents: string[] | null;
   configSchema?: unknown;
   exampleConfig?: unknown;
   credentialSchema?: unknown;
@@ -152,6 +161,7 @@ export interface EditorInput {
  */
 export function editorToInput(state: EditorState): { input: EditorInput; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
+  const events = state.webhookEvents.split(/[,\s]+/).map((e) => e.trim()).filter(Boolean);
   const input: EditorInput = {
     slug: state.slug.trim(),
     name: state.name.trim(),
@@ -162,7 +172,7 @@ export function editorToInput(state: EditorState): { input: EditorInput; errors:
     docsUrl: state.docsUrl.trim() || null,
     authKinds: state.authKinds,
     baseUrl: state.baseUrl.trim(),
-    webhookEvents: state.webhookEvents.split(/[,\s]+/).map((e) => e.trim()).filter(Boolean),
+    webhookEvents: events.length ? events : null,
   };
   if (!input.authKinds.length) errors.authKinds = 'Pick at least one auth kind';
   for (const part of JSON_PARTS) {

@@ -15,13 +15,14 @@ import { SchemaFields } from '../components/SchemaFields';
 import { TemplateCatalog, TemplateIcon, SupportBadge, type TemplateSummary } from './Templates';
 import { CreateProjectForm } from './ProjectForm';
 import { describeError } from '../lib/errors';
-import { humanizeEnum, prettyJson } from '../lib/format';
+import { prettyJson } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { parseTags } from '../lib/filters';
 import { formOf, initialValues, problemsOf, problemsUnder, toValue, type FormValues } from '../lib/schemaForm';
 import {
   STEP_LABELS, WIZARD_STEPS, canTestBeforeSave, credentialMode, oauthReturnUrl, renderWithConfig, stepForProblems, type WizardStep,
 } from '../lib/wizard';
+import { authKindLabel } from '../lib/templateEditor';
 
 type Template = NonNullable<TemplateData['template']>;
 
@@ -284,10 +285,10 @@ function TemplateSteps({ template, projectId, step, go, heading }: {
             {template.authKinds.length > 1 ? (
               <Field id="wz-kind" label="Authentication">
                 <select id="wz-kind" value={kind} onChange={(e) => { setKind(e.currentTarget.value as TemplateAuthKind); setLocalCreds({}); }}>
-                  {template.authKinds.map((k, i) => <option key={k} value={k}>{k === 'OAUTH2' ? 'OAuth2 (connect with the provider)' : humanizeEnum(k)}{i === 0 ? ' (default)' : ''}</option>)}
+                  {template.authKinds.map((k, i) => <option key={k} value={k}>{k === 'OAUTH2' ? 'OAuth2 (connect with the provider)' : authKindLabel(k)}{i === 0 ? ' (default)' : ''}</option>)}
                 </select>
               </Field>
-            ) : <p>Authentication: <strong>{humanizeEnum(kind)}</strong></p>}
+            ) : <p>Authentication: <strong>{authKindLabel(kind)}</strong></p>}
             {mode === 'schema' || mode === 'oauth' ? (
               <SchemaFields form={credForm} values={creds} errors={credErrors} prefix="wz-cred"
                 onChange={(k, v) => setCreds((c) => ({ ...c, [k]: v }))} emptyText="No credential fields." />
@@ -306,7 +307,7 @@ function TemplateSteps({ template, projectId, step, go, heading }: {
               <p class="info-box">After saving, <strong>Connect with OAuth</strong> sends you to the provider{template.oauth2 ? <> (<code>{new URL(template.oauth2.authorizeUrl.replace(/\{\{[^}]*\}\}/g, 'x')).host}</code>)</> : null} to approve access; you come back to the integration's page.</p>
             ) : null}
             {mode === 'none' ? <p>No credentials: fine for public APIs.</p> : null}
-            {mode === 'later' ? <p>The template describes credentials for {humanizeEnum(template.authKinds[0])}. Set {humanizeEnum(kind)} credentials on the integration's Credentials tab after saving.</p> : null}
+            {mode === 'later' ? <p>The template describes credentials for {authKindLabel(template.authKinds[0])}. Set {authKindLabel(kind)} credentials on the integration's Credentials tab after saving.</p> : null}
             {serverCreds[''] ? <div class="field-error" role="alert">{serverCreds[''].join(' · ')}</div> : null}
             <div class="row">
               <button type="button" onClick={() => go('settings')}>← Back</button>

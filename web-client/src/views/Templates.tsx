@@ -15,7 +15,7 @@ import { formatDateTime, humanizeEnum, prettyJson } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { formOf, problemsOf, problemsUnder } from '../lib/schemaForm';
 import {
-  JSON_PARTS, REQUIRED_PARTS, TEMPLATE_AUTH_KINDS, blankEditor, editorFromTemplate, editorToInput, type EditorState, type JsonPart,
+  JSON_PARTS, REQUIRED_PARTS, TEMPLATE_AUTH_KINDS, authKindLabel, blankEditor, editorFromTemplate, editorToInput, type EditorState, type JsonPart,
 } from '../lib/templateEditor';
 
 export type TemplateSummary = TemplatesData['templates']['nodes'][number];
@@ -98,7 +98,7 @@ export function TemplateCatalog({ onPick, projectId, publishedOnly, pickLabel }:
               {t.description ? <p class="tpl-desc">{t.description}</p> : null}
               <div class="row small">
                 {t.state !== 'PUBLISHED' ? <Badge value={t.state} tone={t.state === 'DRAFT' ? 'warn' : 'muted'} /> : null}
-                <span class="muted">v{t.version} · {t.authKinds.map(humanizeEnum).join(', ')} · used by {t.usageCount}</span>
+                <span class="muted">v{t.version} · {t.authKinds.map(authKindLabel).join(', ')} · used by {t.usageCount}</span>
               </div>
               {onPick ? (
                 <button type="button" class="primary" onClick={() => onPick(t)} aria-label={`${pickLabel ?? 'Use'} ${t.name}`}>{pickLabel ?? 'Use'}</button>
@@ -226,7 +226,7 @@ export function TemplateDetail({ id }: { id: string }) {
             <dt>Category</dt><dd>{humanizeEnum(t.category)}</dd>
             <dt>Protocol</dt><dd>{t.protocol}</dd>
             <dt>Base URL</dt><dd><code>{t.baseUrl}</code></dd>
-            <dt>Auth</dt><dd>{t.authKinds.map((k, i) => <span class="tag" key={k}>{humanizeEnum(k)}{i === 0 ? ' (default)' : ''}</span>)}</dd>
+            <dt>Auth</dt><dd>{t.authKinds.map((k, i) => <span class="tag" key={k}>{authKindLabel(k)}{i === 0 ? ' (default)' : ''}</span>)}</dd>
             <dt>Health check</dt><dd><code>{t.healthCheck.operation}</code> expecting {t.healthCheck.expectedStatus.join(', ')}{t.healthCheck.maxLatencyMs ? ` within ${t.healthCheck.maxLatencyMs} ms` : ''}</dd>
             {t.rateLimit?.requestsPerMinute ? <><dt>Rate limit</dt><dd>{t.rateLimit.requestsPerMinute}/min</dd></> : null}
             {t.oauth2 ? <><dt>OAuth2</dt><dd><code>{t.oauth2.authorizeUrl}</code>{t.oauth2.scopes.length ? ` · scopes ${t.oauth2.scopes.join(' ')}` : ''}</dd></> : null}
@@ -256,7 +256,7 @@ export function TemplateDetail({ id }: { id: string }) {
       </div>
       <div class="grid-2">
         <SchemaTable schema={t.configSchema} title="Settings (config)" empty="No settings." />
-        <SchemaTable schema={t.credentialSchema} title={`Credentials (${humanizeEnum(t.authKinds[0])})`} empty="No credential fields." />
+        <SchemaTable schema={t.credentialSchema} title={`Credentials (${authKindLabel(t.authKinds[0])})`} empty="No credential fields." />
       </div>
       <section class="panel spaced" aria-labelledby="tpl-ops">
         <h2 id="tpl-ops">Operations</h2>
@@ -456,7 +456,7 @@ function TemplateEditorForm({ existing }: { existing: Template | null }) {
             <Field id="te-authKinds" label="Default auth kind" hint="credentialSchema and credentialMapping describe this one.">
               <select id="te-authKinds" value={defaultKind}
                 onChange={(e) => { const k = e.currentTarget.value as TemplateAuthKind; set('authKinds', [k, ...state.authKinds.filter((x) => x !== k)]); }}>
-                {TEMPLATE_AUTH_KINDS.map((k) => <option key={k} value={k}>{humanizeEnum(k)}</option>)}
+                {TEMPLATE_AUTH_KINDS.map((k) => <option key={k} value={k}>{authKindLabel(k)}</option>)}
               </select>
             </Field>
             <div class="field">
@@ -466,7 +466,7 @@ function TemplateEditorForm({ existing }: { existing: Template | null }) {
                   <span class="checkbox-field" key={k}>
                     <input id={`te-kind-${k}`} type="checkbox" checked={state.authKinds.includes(k)}
                       onChange={(e) => set('authKinds', e.currentTarget.checked ? [...state.authKinds, k] : state.authKinds.filter((x) => x !== k))} />
-                    <label for={`te-kind-${k}`}>{humanizeEnum(k)}</label>
+                    <label for={`te-kind-${k}`}>{authKindLabel(k)}</label>
                   </span>
                 ))}
               </div>
