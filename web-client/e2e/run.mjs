@@ -444,7 +444,7 @@ await step('custom template editor: problems at their paths, then fixed, publish
   await page.getByRole('button', { name: 'Share…' }).click();
   await page.getByLabel('Other project').check();
   await page.getByRole('button', { name: 'Save sharing' }).click();
-  await expectText(page.getByTestId('sharing'), 'Other project');
+  await page.getByTestId('sharing').filter({ hasText: /^Other project$/ }).waitFor();
   const shared = await gql(server.base, server.token, 'query($id: ID!) { template(id: $id) { state sharing { projectIds } } }', { id: templateId });
   if (shared.data.template.state !== 'PUBLISHED' || !shared.data.template.sharing.projectIds.includes(other.data.createProject.project.id)) {
     throw new Error(`server says ${JSON.stringify(shared)}`);
@@ -561,6 +561,20 @@ await step('API explorer: a batch with per-call results and progress', async () 
   await expectText(rows.nth(1), 'ok');
   await checkLabels('batch');
   await shot('integration-batch');
+  // Slow calls one at a time: the bar moves with each finished call (executions subscription).
+  await page.getByLabel('Calls, one a line').fill(Array.from({ length: 6 }, (_, i) => `GET /pages?page=${i + 1}`).join('\n'));
+  await page.getByLabel('Concurrency').fill('1');
+  const seen = new Set();
+  const watch = setInterval(async () => {
+    try { seen.add(await page.getByTestId('batch-progress').locator('label').textContent({ timeout: 100 })); } catch { /* between renders */ }
+  }, 80);
+  await page.getByRole('button', { name: 'Run batch' }).click();
+  try {
+    await expectText(page.getByTestId('batch-progress'), 'Done: 6 succeeded, 0 failed of 6 calls');
+  } finally {
+    clearInterval(watch);
+  }
+  if (![...seen].some((t) => /^Running: [1-5] of 6 calls finished/.test(t ?? ''))) throw new Error(`no live batch progress seen: ${JSON.stringify([...seen])}`);
 });
 
 await step('create a webhook; the secret is shown once', async () => {

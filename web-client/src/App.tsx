@@ -14,8 +14,13 @@ import { Overview } from './views/Overview';
 import { IntegrationsList } from './views/Integrations';
 import { IntegrationDetail } from './views/IntegrationDetail';
 import { IntegrationCreate } from './views/IntegrationForm';
-import { IntegrationWizard } from './views/IntegrationWizard';
-import { TemplateDetail, TemplateEditor, TemplatesPage } from './views/Templates';
+import { lazyView } from './components/Lazy';
+
+// Screens opened now and then load on first use.
+const IntegrationWizard = lazyView(() => import('./views/IntegrationWizard').then((m) => m.IntegrationWizard));
+const TemplatesPage = lazyView(() => import('./views/Templates').then((m) => m.TemplatesPage));
+const TemplateDetail = lazyView(() => import('./views/Templates').then((m) => m.TemplateDetail));
+const TemplateEditor = lazyView(() => import('./views/Templates').then((m) => m.TemplateEditor));
 import { WebhooksList } from './views/Webhooks';
 import { WebhookCreate } from './views/WebhookCreate';
 import { WebhookDetail } from './views/WebhookDetail';

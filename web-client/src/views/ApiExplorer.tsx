@@ -136,8 +136,9 @@ export function ApiExplorer({ integration }: { integration: NonNullable<Integrat
 
 /**
  * Batch: many calls at once (`batchExecute`, bounded concurrency; one failure does not fail
- * the batch). While it runs, calls through this integration finishing (the `executions`
- * subscription) move the progress bar; the answer then gives each call's outcome.
+ * the batch). While it runs, batch calls through this integration finishing (the `executions`
+ * subscription, operation BATCH_EXECUTE) move the progress bar; the answer then gives each
+ * call's outcome.
  */
 export function BatchPanel({ integration }: { integration: NonNullable<IntegrationQuery['integration']> }) {
   const { client } = useSession();
@@ -153,7 +154,8 @@ export function BatchPanel({ integration }: { integration: NonNullable<Integrati
     if (!running) return;
     setSeen(0);
     const { unsubscribe } = client.subscription(ExecutionsSubscription, { integrationId: integration.id }).subscribe((r) => {
-      if (r.data?.executions) setSeen((n) => n + 1);
+      // Calls made by a batch carry operation BATCH_EXECUTE (nothing ties one to its batch).
+      if (r.data?.executions.operation === 'BATCH_EXECUTE') setSeen((n) => n + 1);
     });
     return unsubscribe;
   }, [client, integration.id, running]);

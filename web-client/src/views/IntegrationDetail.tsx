@@ -19,11 +19,13 @@ import { CredentialsPanel, CredentialsStatus } from './Credentials';
 import { HealthTab } from './HealthTab';
 import { HealthBadge } from '../components/health';
 import { useDebounced, useProjectEvents } from '../lib/liveEvents';
-import { SyncTab } from './SyncTab';
+import { lazyView } from '../components/Lazy';
 import { ReadinessPanel } from '../components/Readiness';
 import { oauthOutcome } from '../lib/wizard';
 
 type Integration = NonNullable<IntegrationData['integration']>;
+
+const SyncTab = lazyView(() => import('./SyncTab').then((m) => m.SyncTab));
 
 const TAB_LABELS: Record<string, string> = {
   overview: 'Overview', health: 'Health', sync: 'Sync', executions: 'Executions', logs: 'Logs', explorer: 'API explorer', credentials: 'Credentials', edit: 'Edit',

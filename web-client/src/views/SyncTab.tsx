@@ -10,7 +10,7 @@ import {
 import type { IntegrationSyncsQuery as SyncsData, SyncRunFieldsFragment } from '../gql/graphql';
 import { useSession } from '../context';
 import { Badge, ConfirmDialog, Empty, ErrorBox, Field, Loading, Pager, ProgressBar } from '../components/ui';
-import { formatDateTime, formatMs, formatRelative, humanizeEnum, prettyJson } from '../lib/format';
+import { formatDateTime, formatMs, formatRelative, formatSeconds, humanizeEnum, prettyJson } from '../lib/format';
 import { parseJsonObject, parseOptionalInt } from '../lib/forms';
 import { problemsOf, problemsUnder } from '../lib/schemaForm';
 import { syncRunProgress, upsertRun } from '../lib/progress';
@@ -94,7 +94,7 @@ function SyncPanel({ sync, runs, onChanged, onRun }: { sync: Sync; runs: Run[]; 
       <div class="panel-head">
         <h2 id={`sync-${sync.id}`}>{sync.name}</h2>
         <div class="row">
-          <Badge value={sync.enabled ? 'ACTIVE' : 'PAUSED'} label={sync.enabled ? 'Scheduled' : 'Stopped'} />
+          <Badge value={sync.enabled ? 'ACTIVE' : 'INACTIVE'} tone={sync.enabled ? 'ok' : 'muted'} label={sync.enabled ? 'Scheduled' : 'Not scheduled'} />
           {canEdit ? (
             <>
               <button type="button" class="primary" disabled={runState.fetching || running} onClick={async () => { const r = await runNow({ id: sync.id }); if (r.data) onRun(r.data.runSync); }}>
@@ -122,7 +122,7 @@ function SyncPanel({ sync, runs, onChanged, onRun }: { sync: Sync; runs: Run[]; 
       <dl class="props">
         <dt>Operation</dt><dd><code>{sync.operation}</code>{sync.params && Object.keys(sync.params as object).length ? <> with <code>{JSON.stringify(sync.params)}</code></> : null}</dd>
         <dt>Pages</dt><dd>{sync.pagination ? `${humanizeEnum(sync.pagination.style)} pagination` : 'one page'}{sync.pageSize ? `, ${sync.pageSize} records each` : ''}; records at <code>{sync.recordsPointer || '(the body)'}</code>, id at <code>{sync.recordIdPointer}</code></dd>
-        <dt>Schedule</dt><dd>every {formatMs(sync.intervalSeconds * 1000)}{sync.enabled && sync.nextRunAt ? `; next run ${formatRelative(sync.nextRunAt)}` : sync.enabled ? '' : ' (stopped)'}</dd>
+        <dt>Schedule</dt><dd>every {formatSeconds(sync.intervalSeconds)}{sync.enabled && sync.nextRunAt ? `; next run ${formatRelative(sync.nextRunAt)}` : sync.enabled ? '' : ' (stopped)'}</dd>
       </dl>
       {latest && progress ? (
         <div aria-live="polite">
@@ -196,6 +196,7 @@ function CreateSyncForm({ integration, onCreated }: { integration: Data; onCreat
     });
     if (r.data) {
       setForm((f) => ({ ...f, name: '' }));
+      setOpen(false);
       onCreated();
     }
   };

@@ -232,7 +232,7 @@ export function TemplateDetail({ id }: { id: string }) {
             {t.oauth2 ? <><dt>OAuth2</dt><dd><code>{t.oauth2.authorizeUrl}</code>{t.oauth2.scopes.length ? ` · scopes ${t.oauth2.scopes.join(' ')}` : ''}</dd></> : null}
             {t.docsUrl ? <><dt>Docs</dt><dd><a href={t.docsUrl} target="_blank" rel="noopener noreferrer">{t.docsUrl}</a></dd></> : null}
             <dt>Owner</dt><dd>{t.builtIn ? 'patchbay (built in)' : t.project?.name ?? 'another project (shared with you)'}</dd>
-            {t.sharing ? <><dt>Shared with</dt><dd data-testid="sharing">{t.sharing.allProjects ? 'every project' : t.sharing.projectIds.length ? t.sharing.projectIds.map((p) => projects.find((x) => x.id === p)?.name ?? p).join(', ') : 'no other project'}</dd></> : null}
+            {t.sharing ? <><dt>Shared with</dt><dd data-testid="sharing">{t.sharing.allProjects ? 'every project' : t.sharing.projectIds.length ? t.sharing.projectIds.map((p) => projects.find((x) => x.id === p)?.name ?? p).join(', ') : 'not shared'}</dd></> : null}
             <dt>Used by</dt><dd>{t.usageCount} integration{t.usageCount === 1 ? '' : 's'}</dd>
             <dt>Created</dt><dd>{formatDateTime(t.createdAt)} by {t.createdBy}</dd>
             {t.publishedAt ? <><dt>Published</dt><dd>{formatDateTime(t.publishedAt)}</dd></> : null}
