@@ -450,6 +450,17 @@ await step('custom template editor: problems at their paths, then fixed, publish
     throw new Error(`server says ${JSON.stringify(shared)}`);
   }
   await shot('template-custom');
+  // A published version is immutable: an edit becomes version 2, a draft; v1 stays current.
+  await page.getByRole('link', { name: 'Edit (new version)' }).click();
+  await page.getByLabel('Description').fill('The e2e upstream, paged (v2)');
+  await page.getByRole('button', { name: 'Save as a new version' }).click();
+  await page.waitForURL((url) => /\/templates\/tpl_/.test(url.pathname) && !url.pathname.endsWith(templateId));
+  await expectText(page.locator('.page-head'), 'version 2');
+  await expectText(page.locator('.page-head'), 'Draft');
+  await page.getByRole('link', { name: 'version 1' }).waitFor();
+  const v = await gql(server.base, server.token, 'query($id: ID!) { template(id: $id) { current versions { version state current } } }', { id: templateId });
+  const versions = v.data.template.versions.map((x) => `${x.version}:${x.state}:${x.current}`).join(' ');
+  if (versions !== '1:PUBLISHED:true 2:DRAFT:false') throw new Error(`versions ${versions}`);
 });
 
 await step('wizard: create an integration from the template (inline errors, failed test, saved)', async () => {
@@ -457,8 +468,15 @@ await step('wizard: create an integration from the template (inline errors, fail
   await page.getByRole('link', { name: 'New integration' }).click();
   await page.getByRole('heading', { name: 'Choose a template' }).waitFor();
   await page.getByLabel('Search templates').fill('local items');
-  await page.getByRole('button', { name: 'Use Local items' }).click();
+  await page.getByTestId('template-catalog').locator('li').first().waitFor();
+  await waitFor(async () => (await page.getByTestId('template-catalog').locator('li').count()) === 1, { what: 'the search to find only Local items' });
+  await checkLabels('wizard catalog');
+  await shot('wizard-template');
+  // Keyboard: the Use button takes Enter; focus moves to the next step's heading.
+  await page.getByRole('button', { name: 'Use Local items' }).focus();
+  await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Settings' }).waitFor();
+  await waitFor(async () => (await page.evaluate(() => document.activeElement?.textContent)) === 'Settings', { what: 'focus on the Settings heading' });
   await page.getByLabel('Name', { exact: true }).fill('Paged items');
   // Generated from configSchema: required, pattern, enum with default, integer bounds.
   await page.getByLabel('Page size').fill('0');
