@@ -665,7 +665,11 @@ await step('GraphiQL runs a query (bundled, no internet)', async () => {
   // In server mode the printed GraphiQL login URL (/graphql#token=…) opens GraphiQL.
   const printed = new URL(server.loginUrl);
   const target = site.graphiqlPath === '/graphql' ? u('/graphql' + printed.hash) : u(site.graphiqlPath);
+  // GraphiQL fetches the schema first; its answer lands in the result pane when it fails, so
+  // the query is run after it (otherwise a late schema answer can overwrite the result).
+  const introspected = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('IntrospectionQuery'), { timeout: 15_000 });
   await page.goto(target);
+  await introspected;
   await page.locator('.graphiql-container').waitFor();
   await expectText(page.locator('#who'), 'logged in with token');
   if (await page.evaluate(() => location.hash)) throw new Error('token left in the address bar');

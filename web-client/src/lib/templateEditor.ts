@@ -77,11 +77,12 @@ export function blankEditor(projectId: string): EditorState {
 
 type Stored = NonNullable<TemplateQuery['template']>;
 
+/** Output objects back to input JSON: no nulls, no `__typename` (urql's cache adds it). */
 function stripNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripNulls);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = stripNulls(v);
+    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined && k !== '__typename') out[k] = stripNulls(v);
     return out;
   }
   return value;
@@ -124,8 +125,8 @@ export function editorFromTemplate(t: Stored): EditorState {
       operations: json(operations),
       healthCheck: json(stripNulls(t.healthCheck)),
       rateLimit: json(t.rateLimit ? stripNulls(t.rateLimit) : null),
-      oauth2: json(t.oauth2),
-      incomingWebhooks: json(t.incomingWebhooks),
+      oauth2: json(t.oauth2 ? stripNulls(t.oauth2) : null),
+      incomingWebhooks: json(t.incomingWebhooks ? stripNulls(t.incomingWebhooks) : null),
     },
   };
 }

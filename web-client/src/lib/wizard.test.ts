@@ -81,12 +81,12 @@ describe('template editor', () => {
       authKinds: ['NONE'], configSchema: { type: 'object' }, credentialSchema: { type: 'object' }, credentialMapping: null,
       exampleConfig: {}, baseUrl: 'https://x', headers: {}, webhookEvents: ['a'], project: { id: 'prj_1', name: 'P' },
       operations: [{
-        name: 'list', description: null, method: 'GET', path: '/l', body: null,
-        parameters: [{ name: 'page', in: 'QUERY', required: false, schema: { type: 'integer' }, description: null }],
-        pagination: { style: 'PAGE', itemsPointer: '/items', pageParam: 'page', firstPage: 1, cursorParam: null, nextCursorPointer: null, nextCursorFromLastItem: null, offsetParam: null, limitParam: null, totalPointer: null, xml: null },
+        __typename: 'TemplateOperation', name: 'list', description: null, method: 'GET', path: '/l', body: null,
+        parameters: [{ __typename: 'TemplateParameter', name: 'page', in: 'QUERY', required: false, schema: { type: 'integer' }, description: null }],
+        pagination: { __typename: 'TemplatePagination', style: 'PAGE', itemsPointer: '/items', pageParam: 'page', firstPage: 1, cursorParam: null, nextCursorPointer: null, nextCursorFromLastItem: null, offsetParam: null, limitParam: null, totalPointer: null, xml: null },
       }],
-      healthCheck: { operation: 'list', expectedStatus: [200], maxLatencyMs: null },
-      rateLimit: null, oauth2: null, incomingWebhooks: null,
+      healthCheck: { __typename: 'TemplateHealthCheck', operation: 'list', expectedStatus: [200], maxLatencyMs: null },
+      rateLimit: null, oauth2: { __typename: 'TemplateOAuth2', authorizeUrl: 'https://a', tokenUrl: 'https://t', scopes: [] }, incomingWebhooks: null,
     } as unknown as Parameters<typeof editorFromTemplate>[0];
     const state = editorFromTemplate(stored);
     expect(JSON.parse(state.json.operations)).toEqual([{
@@ -95,6 +95,7 @@ describe('template editor', () => {
       pagination: { style: 'PAGE', itemsPointer: '/items', pageParam: 'page', firstPage: 1 },
     }]);
     expect(JSON.parse(state.json.healthCheck)).toEqual({ operation: 'list', expectedStatus: [200] });
+    expect(JSON.parse(state.json.oauth2)).toEqual({ authorizeUrl: 'https://a', tokenUrl: 'https://t', scopes: [] });
     expect(state.json.headers).toBe('');
     expect(state.json.exampleCredentials).toBe('');
     expect(state.webhookEvents).toBe('a');

@@ -74,7 +74,9 @@ function Wizard({ templateId }: { templateId: string | null }) {
   const template = picked ? result.data?.template : null;
   const heading = useRef<HTMLHeadingElement>(null);
   const go = (s: WizardStep) => setStep(s);
-  useEffect(() => heading.current?.focus(), [step]);
+  // Each step's heading takes focus, also once the chosen template has loaded.
+  const loadedId = template?.id;
+  useEffect(() => heading.current?.focus(), [step, loadedId]);
 
   const pick = (t: TemplateSummary) => {
     setPicked(t.id);
