@@ -5,7 +5,7 @@
 // /usr/bin/chromium), PATCHBAY_E2E_SKIP_WITHOUT_BROWSER=1 (print SKIPPED and exit 0 when
 // chromium or the binary is missing; otherwise that is a failure), PATCHBAY_E2E_SITE
 // (auto|server|preview), PATCHBAY_E2E_ARTIFACTS (default e2e/artifacts).
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT, gql, resolveSite, startPatchbay, startReceiver, startUpstream, waitFor } from './harness.mjs';
@@ -62,6 +62,8 @@ async function step(name, fn) {
 }
 
 mkdirSync(ARTIFACTS, { recursive: true });
+// Failure screenshots of an earlier run would read as this run's.
+for (const name of readdirSync(ARTIFACTS)) if (name.startsWith('failure-')) rmSync(join(ARTIFACTS, name));
 const server = await startPatchbay(BIN, { log });
 log(`patchbay at ${server.base}; login URL printed: ${server.loginUrl.replace(/token=.*/, 'token=pbk_…')}`);
 const upstream = await startUpstream();

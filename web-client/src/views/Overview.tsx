@@ -46,7 +46,7 @@ export function Overview() {
           <p class="muted">{project ? 'One project.' : 'All projects this token can see.'}</p>
         </div>
         <p class="muted small" aria-live="off" data-testid="stats-updated">
-          {s ? <>Figures live from <code>stats</code> every {STATS_EVERY} s · computed {formatTime(s.computedAt)}</> : stats.error ? null : 'Connecting to live stats…'}
+          {s ? <>Figures live from <code>stats</code> every {STATS_EVERY} s · computed {formatTime(s.computedAt).slice(0, 8)}</> : stats.error ? null : 'Connecting to live stats…'}
         </p>
       </div>
       <ErrorBox error={stats.error} />
