@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Plugin } from 'vite';
 
 /**
@@ -32,6 +33,37 @@ function extractDataFonts(): Plugin {
   };
 }
 
+/**
+ * graphql-codegen's client preset resolves `graphql(`…`)` at run time through a map of every
+ * operation's source text to its parsed document, so each operation ships twice and nothing
+ * is tree-shaken. This does at build time what the preset's babel plugin does: each call in
+ * src/api/operations.ts becomes the generated `…Document` (or `…FragmentDoc`) it stands for.
+ * A call without a generated document (stale codegen) fails the build.
+ */
+function precompiledDocuments(): Plugin {
+  const generated = resolve(import.meta.dirname, 'src/gql/graphql.ts');
+  return {
+    name: 'patchbay-precompiled-documents',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.endsWith('/src/api/operations.ts')) return null;
+      const exported = readFileSync(generated, 'utf8');
+      let replaced = 0;
+      const out = code.replace(
+        /\bgraphql\(`\s*(query|mutation|subscription|fragment)\s+([A-Za-z_][A-Za-z0-9_]*)[^`]*`\)/g,
+        (_call, kind: string, name: string) => {
+          const doc = `${name}${kind === 'fragment' ? 'FragmentDoc' : 'Document'}`;
+          if (!exported.includes(`export const ${doc} = `)) this.error(`no generated ${doc} for ${kind} ${name}: run npm run codegen`);
+          replaced++;
+          return `__documents.${doc}`;
+        },
+      );
+      if (!replaced) return null;
+      return { code: `import * as __documents from '../gql/graphql';\n${out.replace(/^import \{ graphql \} from '\.\.\/gql';$/m, '')}`, map: null };
+    },
+  };
+}
+
 // `npm run dev` / `npm run preview` forward the API to a running patchbay server.
 const target = process.env.PATCHBAY_URL || 'http://127.0.0.1:8080';
 
@@ -48,7 +80,7 @@ const proxy = {
 
 export default defineConfig({
   base: '/',
-  plugins: [extractDataFonts()],
+  plugins: [extractDataFonts(), precompiledDocuments()],
   oxc: {
     jsx: { runtime: 'automatic', importSource: 'preact' },
   },

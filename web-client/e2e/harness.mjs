@@ -42,9 +42,12 @@ export async function startPatchbay(bin, { log }) {
   return { ...found, dataDir, child, output: () => output };
 }
 
+const PAGED_TOTAL = 23;
+
 /**
  * A local upstream API for the integration: GET / (connection check), GET /health (health
- * checks; answers 503 after `setHealthy(false)`) and GET /items.
+ * checks; answers 503 after `setHealthy(false)`), GET /items, and GET /pages?page=&limit=
+ * (23 records in pages, for syncs).
  */
 export async function startUpstream() {
   const requests = [];
@@ -57,6 +60,18 @@ export async function startUpstream() {
     } else if (req.url === '/' || req.url?.startsWith('/health')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ok: true }));
+    } else if (req.url?.startsWith('/pages')) {
+      // A paginated collection for syncs: ?page=N (from 1) &limit=M, 23 records, each page
+      // answered after 300 ms so a run's progress can be watched.
+      const url = new URL(req.url, 'http://upstream');
+      const page = Math.max(1, Number(url.searchParams.get('page')) || 1);
+      const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit')) || 10));
+      const items = [];
+      for (let i = (page - 1) * limit; i < Math.min(PAGED_TOTAL, page * limit); i++) items.push({ id: `rec-${i + 1}`, title: `Record ${i + 1}` });
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ page, items }));
+      }, 300);
     } else if (req.url?.startsWith('/items')) {
       res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'e2e' });
       res.end(JSON.stringify({ items: [{ id: 1, title: 'first item' }, { id: 2, title: 'second item' }] }));
@@ -69,6 +84,7 @@ export async function startUpstream() {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     requests,
+    pagedTotal: PAGED_TOTAL,
     setHealthy: (value) => { healthy = value; },
     close: () => new Promise((r) => server.close(r)),
   };

@@ -14,6 +14,13 @@ import { Overview } from './views/Overview';
 import { IntegrationsList } from './views/Integrations';
 import { IntegrationDetail } from './views/IntegrationDetail';
 import { IntegrationCreate } from './views/IntegrationForm';
+import { lazyView } from './components/Lazy';
+
+// Screens opened now and then load on first use.
+const IntegrationWizard = lazyView(() => import('./views/IntegrationWizard').then((m) => m.IntegrationWizard));
+const TemplatesPage = lazyView(() => import('./views/Templates').then((m) => m.TemplatesPage));
+const TemplateDetail = lazyView(() => import('./views/Templates').then((m) => m.TemplateDetail));
+const TemplateEditor = lazyView(() => import('./views/Templates').then((m) => m.TemplateEditor));
 import { WebhooksList } from './views/Webhooks';
 import { WebhookCreate } from './views/WebhookCreate';
 import { WebhookDetail } from './views/WebhookDetail';
@@ -172,7 +179,8 @@ function SessionRoot({ token, onRefused, onLogout, theme, setTheme }: {
 
 const NAV: { route: Route; label: string; match: Route['name'][] }[] = [
   { route: { name: 'overview' }, label: 'Overview', match: ['overview'] },
-  { route: { name: 'integrations' }, label: 'Integrations', match: ['integrations', 'integration', 'integration-new'] },
+  { route: { name: 'integrations' }, label: 'Integrations', match: ['integrations', 'integration', 'integration-new', 'integration-new-custom'] },
+  { route: { name: 'templates' }, label: 'Templates', match: ['templates', 'template', 'template-new', 'template-edit'] },
   { route: { name: 'webhooks' }, label: 'Webhooks', match: ['webhooks', 'webhook', 'webhook-new'] },
   { route: { name: 'alerts', tab: 'firing' }, label: 'Alerts', match: ['alerts'] },
   { route: { name: 'settings' }, label: 'Settings', match: ['settings'] },
@@ -184,7 +192,8 @@ function Shell({ theme, setTheme }: { theme: ThemeChoice; setTheme(t: ThemeChoic
   const route = parseRoute(loc.pathname);
   useEffect(() => {
     const titles: Partial<Record<Route['name'], string>> = {
-      overview: 'Overview', integrations: 'Integrations', integration: 'Integration', 'integration-new': 'New integration',
+      overview: 'Overview', integrations: 'Integrations', integration: 'Integration', 'integration-new': 'New integration', 'integration-new-custom': 'New integration',
+      templates: 'Templates', template: 'Template', 'template-new': 'New template', 'template-edit': 'Edit template',
       webhooks: 'Webhooks', webhook: 'Webhook', 'webhook-new': 'New webhook', alerts: 'Alerts', settings: 'Settings', 'not-found': 'Not found',
     };
     document.title = `${titles[route.name] ?? ''} · patchbay`;
@@ -253,7 +262,17 @@ function RouteView({ route, search }: { route: Route; search: string }) {
     case 'integrations':
       return <IntegrationsList search={search} />;
     case 'integration-new':
+      return <IntegrationWizard search={search} />;
+    case 'integration-new-custom':
       return <IntegrationCreate />;
+    case 'templates':
+      return <TemplatesPage />;
+    case 'template':
+      return <TemplateDetail key={route.id} id={route.id} />;
+    case 'template-new':
+      return <TemplateEditor id={null} />;
+    case 'template-edit':
+      return <TemplateEditor key={route.id} id={route.id} />;
     case 'integration':
       return <IntegrationDetail key={route.id} id={route.id} tab={route.tab} />;
     case 'webhooks':

@@ -29,19 +29,6 @@ export const CreateProjectMutation = graphql(`
   }
 `);
 
-export const OverviewQuery = graphql(`
-  query Overview($projectId: ID) {
-    projects(first: 1) { totalCount }
-    all: integrations(projectId: $projectId, first: 1) { totalCount }
-    enabled: integrations(projectId: $projectId, filter: { enabled: true }, first: 1) { totalCount }
-    active: integrations(projectId: $projectId, filter: { status: ACTIVE }, first: 1) { totalCount }
-    activeEnabled: integrations(projectId: $projectId, filter: { status: ACTIVE, enabled: true }, first: 1) { totalCount }
-    webhooks(projectId: $projectId, first: 100) {
-      totalCount
-      nodes { id status failureCount }
-    }
-  }
-`);
 
 export const IntegrationsQuery = graphql(`
   query Integrations($projectId: ID, $filter: IntegrationFilter, $first: Int, $after: String) {
@@ -75,6 +62,8 @@ export const IntegrationQuery = graphql(`
       connectionCheck { method path expectedStatus }
       incomingWebhook { scheme header path updatedAt }
       health { status reason }
+      template { id name slug version state authKinds oauth2 { authorizeUrl tokenUrl scopes } }
+      readiness { score passed checks { name passed severity detail } }
       healthCheck {
         method path expectedStatus maxLatencyMs intervalSeconds timeoutMs failureThreshold successThreshold
         bodyCondition { pointer comparison value }
@@ -473,5 +462,204 @@ export const DeleteAlertRuleMutation = graphql(`
 export const ProjectEventsSubscription = graphql(`
   subscription ProjectEvents($projectId: ID!, $types: [String!]) {
     events(projectId: $projectId, types: $types) { id type projectId timestamp payload }
+  }
+`);
+
+// ---- Live stats ----------------------------------------------------------------------------
+
+export const StatsSubscription = graphql(`
+  subscription LiveStats($projectId: ID, $everySeconds: Int) {
+    stats(projectId: $projectId, everySeconds: $everySeconds) {
+      projectId window integrations activeIntegrations healthyIntegrations degradedIntegrations
+      unhealthyIntegrations unknownIntegrations apiCallsToday apiCalls successRate averageLatencyMs
+      webhooksActive deliveriesToday deliverySuccessRate alertsFiring computedAt
+    }
+  }
+`);
+
+// ---- Templates -----------------------------------------------------------------------------
+
+export const TemplatesQuery = graphql(`
+  query Templates($filter: TemplateFilter, $first: Int, $after: String) {
+    templates(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id slug name description category protocol icon version state current supportLevel builtIn
+        authKinds usageCount
+        project { id name }
+      }
+    }
+  }
+`);
+
+export const TemplateQuery = graphql(`
+  query Template($id: ID!) {
+    template(id: $id) {
+      id slug name description category protocol icon docsUrl version state current supportLevel builtIn
+      authKinds configSchema credentialSchema credentialMapping exampleConfig baseUrl headers webhookEvents
+      usageCount createdBy createdAt updatedAt publishedAt deprecatedAt
+      project { id name }
+      operations {
+        name description method path body
+        parameters { name in required schema description }
+        pagination { style itemsPointer cursorParam nextCursorPointer nextCursorFromLastItem pageParam firstPage offsetParam limitParam totalPointer xml }
+      }
+      healthCheck { operation expectedStatus maxLatencyMs }
+      rateLimit { requestsPerMinute remainingHeader resetHeader }
+      oauth2 { authorizeUrl tokenUrl scopes }
+      incomingWebhooks { scheme eventNameSource }
+      versions { id version state current publishedAt createdAt }
+      sharing { allProjects projectIds }
+    }
+  }
+`);
+
+export const CreateTemplateMutation = graphql(`
+  mutation CreateTemplate($input: CreateTemplateInput!) {
+    createTemplate(input: $input) { template { id slug version state } }
+  }
+`);
+
+export const UpdateTemplateMutation = graphql(`
+  mutation UpdateTemplate($input: UpdateTemplateInput!) {
+    updateTemplate(input: $input) { template { id slug version state } }
+  }
+`);
+
+export const PublishTemplateMutation = graphql(`
+  mutation PublishTemplate($id: ID!) {
+    publishTemplate(id: $id) { template { id version state current publishedAt } }
+  }
+`);
+
+export const DeprecateTemplateMutation = graphql(`
+  mutation DeprecateTemplate($id: ID!) {
+    deprecateTemplate(id: $id) { template { id version state current deprecatedAt } }
+  }
+`);
+
+export const ShareTemplateMutation = graphql(`
+  mutation ShareTemplate($input: ShareTemplateInput!) {
+    shareTemplate(input: $input) { template { id sharing { allProjects projectIds } } }
+  }
+`);
+
+export const CreateIntegrationFromTemplateMutation = graphql(`
+  mutation CreateIntegrationFromTemplate($input: CreateIntegrationInput!) {
+    createIntegration(input: $input) {
+      integration { id name version authKind credentials { kind setFields } }
+    }
+  }
+`);
+
+export const StartOAuthMutation = graphql(`
+  mutation StartOAuth($input: StartOAuthInput!) {
+    startOAuth(input: $input) { authorizeUrl expiresAt }
+  }
+`);
+
+// ---- Readiness and syncs -------------------------------------------------------------------
+
+
+export const SyncRunFields = graphql(`
+  fragment SyncRunFields on SyncRun {
+    id syncId projectId status trigger startedAt finishedAt pages fetched created updated deleted errors
+    lastError cancelRequested updatedAt
+  }
+`);
+
+export const IntegrationSyncsQuery = graphql(`
+  query IntegrationSyncs($id: ID!) {
+    integration(id: $id) {
+      id
+      project { id }
+      template {
+        id name
+        operations { name method path pagination { style } }
+      }
+      syncs {
+        id name operation params intervalSeconds recordsPointer recordIdPointer fieldMapping pageSize enabled nextRunAt
+        createdBy createdAt updatedAt
+        pagination { style itemsPointer }
+        runs(first: 20) { ...SyncRunFields }
+      }
+    }
+  }
+`);
+
+export const SyncRecordsQuery = graphql(`
+  query SyncRecords($id: ID!, $syncId: ID, $first: Int, $after: String, $includeDeleted: Boolean) {
+    integration(id: $id) {
+      id
+      records(syncId: $syncId, first: $first, after: $after, includeDeleted: $includeDeleted) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        nodes { id recordId syncId data hash firstSeen lastSeen changedAt deletedAt }
+      }
+    }
+  }
+`);
+
+export const CreateSyncMutation = graphql(`
+  mutation CreateSync($input: CreateSyncInput!) {
+    createSync(input: $input) { sync { id name enabled } }
+  }
+`);
+
+export const StartSyncMutation = graphql(`
+  mutation StartSync($id: ID!) {
+    startSync(id: $id) { sync { id enabled nextRunAt } }
+  }
+`);
+
+export const StopSyncMutation = graphql(`
+  mutation StopSync($id: ID!) {
+    stopSync(id: $id) { sync { id enabled nextRunAt } }
+  }
+`);
+
+export const DeleteSyncMutation = graphql(`
+  mutation DeleteSync($id: ID!) {
+    deleteSync(id: $id) { sync { id } }
+  }
+`);
+
+export const RunSyncMutation = graphql(`
+  mutation RunSync($id: ID!) {
+    runSync(id: $id) { ...SyncRunFields }
+  }
+`);
+
+export const SyncProgressSubscription = graphql(`
+  subscription SyncProgress($projectId: ID, $syncId: ID) {
+    syncProgress(projectId: $projectId, syncId: $syncId) { ...SyncRunFields }
+  }
+`);
+
+// ---- Batch execution and replay progress ---------------------------------------------------
+
+export const BatchExecuteMutation = graphql(`
+  mutation BatchExecute($input: BatchExecuteInput!) {
+    batchExecute(input: $input) {
+      succeeded failed
+      results {
+        index ok
+        result { status ok execution { id latencyMs } error { code errorClass message } }
+        error { code errorClass message recoverable recoveryAction retryAfterSeconds }
+      }
+    }
+  }
+`);
+
+export const WebhookDeliveriesPageQuery = graphql(`
+  query WebhookDeliveriesPage($id: ID!, $first: Int, $after: String) {
+    webhook(id: $id) {
+      id
+      deliveries(first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { id status createdAt event { id createdAt } }
+      }
+    }
   }
 `);

@@ -134,3 +134,17 @@ export function Field({ label, hint, children, id, error }: { label: string; hin
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
 }
+
+/** A labelled progress bar; `value: null` is indeterminate (the total is not known). */
+export function ProgressBar({ id, value, max, label, testId }: { id: string; value: number | null; max: number; label: ComponentChildren; testId?: string }) {
+  return (
+    <div class="progress" data-testid={testId}>
+      <label for={id}>{label}</label>
+      {value === null ? (
+        <progress id={id} max={max} aria-valuetext="in progress" />
+      ) : (
+        <progress id={id} max={max} value={value}>{Math.round((value / Math.max(max, 1)) * 100)} %</progress>
+      )}
+    </div>
+  );
+}

@@ -82,7 +82,10 @@ export function createApi({ token, onAuthFailure, onLiveState, origin = location
     client,
     ws,
     dispose() {
-      void ws.dispose();
+      // graphql-ws's dispose awaits the connection attempt; when the server refused it (a
+      // revoked token: close 4403) that rejects with the close event. Nothing is left to close
+      // then, and an unhandled rejection would be a console error.
+      Promise.resolve(ws.dispose()).catch(() => {});
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatMs, formatNumber, formatPercent, formatRelative, formatTime, humanizeEnum, prettyJson, statusTone } from './format';
+import { formatBytes, formatMs, formatNumber, formatPercent, formatRelative, formatTime, formatSeconds, humanizeEnum, prettyJson, statusTone } from './format';
 
 describe('format', () => {
   it('numbers and percentages (null means no data)', () => {
@@ -43,5 +43,15 @@ describe('format', () => {
     expect(statusTone(404)).toBe('warn');
     expect(statusTone(503)).toBe('bad');
     expect(statusTone(null)).toBe('bad');
+  });
+});
+
+describe('formatSeconds', () => {
+  it('shows the two largest units', () => {
+    expect(formatSeconds(3600)).toBe('1 h');
+    expect(formatSeconds(90)).toBe('1 min 30 s');
+    expect(formatSeconds(90061)).toBe('1 d 1 h');
+    expect(formatSeconds(0)).toBe('0 s');
+    expect(formatSeconds(null)).toBe('—');
   });
 });

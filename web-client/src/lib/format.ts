@@ -97,3 +97,17 @@ export function statusTone(status: number | null | undefined): 'ok' | 'warn' | '
   if (status >= 300 && status < 500) return 'warn';
   return 'bad';
 }
+
+/** 3600 → "1 h", 90 → "1 min 30 s", 86400 → "1 d" (schedules and intervals). */
+export function formatSeconds(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '—';
+  const parts: string[] = [];
+  let s = Math.round(seconds);
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['min', 60], ['s', 1]] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)} ${unit}`);
+      s %= size;
+    }
+  }
+  return parts.length ? parts.slice(0, 2).join(' ') : '0 s';
+}

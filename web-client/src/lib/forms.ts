@@ -45,3 +45,52 @@ export function isoToLocalInput(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
+
+export interface BatchCall {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+  path: string;
+  body?: unknown;
+}
+
+const BATCH_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
+
+/**
+ * A batch written one call a line: `METHOD /path` with an optional JSON body after the path
+ * (`POST /items {"title": "x"}`). Blank lines and `#` comments are skipped; each bad line
+ * is reported with its number. At most `max` calls.
+ */
+export function parseBatchLines(text: string, max = 500): { calls: BatchCall[]; errors: string[] } {
+  const calls: BatchCall[] = [];
+  const errors: string[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const m = /^([A-Za-z]+)\s+(\S+)(?:\s+(.+))?$/.exec(line);
+    if (!m) {
+      errors.push(`Line ${i + 1}: write METHOD /path`);
+      return;
+    }
+    const method = m[1].toUpperCase();
+    if (!BATCH_METHODS.includes(method)) {
+      errors.push(`Line ${i + 1}: ${m[1]} is not one of ${BATCH_METHODS.join(', ')}`);
+      return;
+    }
+    const call: BatchCall = { method: method as BatchCall['method'], path: m[2] };
+    if (m[3]) {
+      if (method === 'GET' || method === 'HEAD') {
+        errors.push(`Line ${i + 1}: ${method} takes no body`);
+        return;
+      }
+      try {
+        call.body = JSON.parse(m[3]);
+      } catch (e) {
+        errors.push(`Line ${i + 1}: the body is not JSON (${(e as Error).message})`);
+        return;
+      }
+    }
+    calls.push(call);
+  });
+  if (!calls.length && !errors.length) errors.push('Write at least one call');
+  if (calls.length > max) errors.push(`At most ${max} calls in one batch (${calls.length} given)`);
+  return { calls, errors };
+}

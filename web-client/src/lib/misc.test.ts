@@ -51,7 +51,14 @@ describe('routes', () => {
     expect(parseRoute('/settings')).toEqual({ name: 'settings' });
     expect(parseRoute('/integrations/int_1/bogus').name).toBe('not-found');
     expect(parseRoute('/nope').name).toBe('not-found');
-    for (const path of ['/', '/integrations', '/integrations/int_1/explorer', '/webhooks/new', '/webhooks/whk_2', '/settings']) {
+    expect(parseRoute('/integrations/new/custom')).toEqual({ name: 'integration-new-custom' });
+    expect(parseRoute('/integrations/int_1/sync')).toEqual({ name: 'integration', id: 'int_1', tab: 'sync' });
+    expect(parseRoute('/templates')).toEqual({ name: 'templates' });
+    expect(parseRoute('/templates/new')).toEqual({ name: 'template-new' });
+    expect(parseRoute('/templates/tpl_1')).toEqual({ name: 'template', id: 'tpl_1' });
+    expect(parseRoute('/templates/tpl_1/edit')).toEqual({ name: 'template-edit', id: 'tpl_1' });
+    expect(parseRoute('/templates/tpl_1/bogus').name).toBe('not-found');
+    for (const path of ['/', '/integrations', '/integrations/int_1/explorer', '/integrations/int_1/sync', '/integrations/new/custom', '/templates', '/templates/new', '/templates/tpl_1', '/templates/tpl_1/edit', '/webhooks/new', '/webhooks/whk_2', '/settings']) {
       expect(href(parseRoute(path))).toBe(path);
     }
   });

@@ -5,15 +5,20 @@ export type Route =
   | { name: 'overview' }
   | { name: 'integrations' }
   | { name: 'integration-new' }
+  | { name: 'integration-new-custom' }
   | { name: 'integration'; id: string; tab: string }
   | { name: 'webhooks' }
   | { name: 'webhook-new' }
   | { name: 'webhook'; id: string }
   | { name: 'alerts'; tab: string }
+  | { name: 'templates' }
+  | { name: 'template-new' }
+  | { name: 'template'; id: string }
+  | { name: 'template-edit'; id: string }
   | { name: 'settings' }
   | { name: 'not-found'; path: string };
 
-export const INTEGRATION_TABS = ['overview', 'health', 'executions', 'logs', 'explorer', 'credentials', 'edit'] as const;
+export const INTEGRATION_TABS = ['overview', 'health', 'sync', 'executions', 'logs', 'explorer', 'credentials', 'edit'] as const;
 export const ALERT_TABS = ['firing', 'acknowledged', 'resolved', 'rules'] as const;
 
 export function parseRoute(pathname: string): Route {
@@ -29,6 +34,7 @@ export function parseRoute(pathname: string): Route {
   if (head === 'integrations') {
     if (!id) return { name: 'integrations' };
     if (id === 'new' && !tab) return { name: 'integration-new' };
+    if (id === 'new' && tab === 'custom' && parts.length === 3) return { name: 'integration-new-custom' };
     if (parts.length <= 3 && (!tab || (INTEGRATION_TABS as readonly string[]).includes(tab))) {
       return { name: 'integration', id, tab: tab || 'overview' };
     }
@@ -40,6 +46,12 @@ export function parseRoute(pathname: string): Route {
   }
   if (head === 'alerts' && parts.length <= 2 && (!id || (ALERT_TABS as readonly string[]).includes(id))) {
     return { name: 'alerts', tab: id || 'firing' };
+  }
+  if (head === 'templates') {
+    if (!id) return { name: 'templates' };
+    if (id === 'new' && parts.length === 2) return { name: 'template-new' };
+    if (parts.length === 2) return { name: 'template', id };
+    if (parts.length === 3 && tab === 'edit') return { name: 'template-edit', id };
   }
   if (head === 'settings' && parts.length === 1) return { name: 'settings' };
   return { name: 'not-found', path: pathname };
@@ -53,6 +65,8 @@ export function href(route: Route): string {
       return '/integrations';
     case 'integration-new':
       return '/integrations/new';
+    case 'integration-new-custom':
+      return '/integrations/new/custom';
     case 'integration':
       return `/integrations/${encodeURIComponent(route.id)}${route.tab && route.tab !== 'overview' ? '/' + route.tab : ''}`;
     case 'webhooks':
@@ -63,6 +77,14 @@ export function href(route: Route): string {
       return `/webhooks/${encodeURIComponent(route.id)}`;
     case 'alerts':
       return route.tab && route.tab !== 'firing' ? `/alerts/${route.tab}` : '/alerts';
+    case 'templates':
+      return '/templates';
+    case 'template-new':
+      return '/templates/new';
+    case 'template':
+      return `/templates/${encodeURIComponent(route.id)}`;
+    case 'template-edit':
+      return `/templates/${encodeURIComponent(route.id)}/edit`;
     case 'settings':
       return '/settings';
     case 'not-found':

@@ -1,10 +1,12 @@
 // API explorer: runs `executeRequest` through the integration and shows status, headers, body.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useMutation } from '@urql/preact';
-import { ExecuteRequestMutation } from '../api/operations';
+import { BatchExecuteMutation, ExecuteRequestMutation, ExecutionsSubscription } from '../api/operations';
 import type { HttpMethod, IntegrationQuery } from '../gql/graphql';
-import { ErrorBox, Field } from '../components/ui';
-import { parseJsonObject, parseOptionalInt } from '../lib/forms';
+import { useSession } from '../context';
+import { ErrorBox, Field, ProgressBar } from '../components/ui';
+import { parseBatchLines, parseJsonObject, parseOptionalInt, type BatchCall } from '../lib/forms';
+import { batchProgress } from '../lib/progress';
 import { formatBytes, formatMs, humanizeEnum, prettyJson, statusTone } from '../lib/format';
 
 const METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
@@ -129,5 +131,95 @@ export function ApiExplorer({ integration }: { integration: NonNullable<Integrat
         ) : null}
       </section>
     </div>
+  );
+}
+
+/**
+ * Batch: many calls at once (`batchExecute`, bounded concurrency; one failure does not fail
+ * the batch). While it runs, batch calls through this integration finishing (the `executions`
+ * subscription, operation BATCH_EXECUTE) move the progress bar; the answer then gives each
+ * call's outcome.
+ */
+export function BatchPanel({ integration }: { integration: NonNullable<IntegrationQuery['integration']> }) {
+  const { client } = useSession();
+  const [text, setText] = useState('GET /\nGET /items');
+  const [concurrency, setConcurrency] = useState('4');
+  const [problems, setProblems] = useState<string[]>([]);
+  const [calls, setCalls] = useState<BatchCall[]>([]);
+  const [seen, setSeen] = useState(0);
+  const [state, run] = useMutation(BatchExecuteMutation);
+  const answer = state.data?.batchExecute ?? null;
+  const running = state.fetching;
+  useEffect(() => {
+    if (!running) return;
+    setSeen(0);
+    const { unsubscribe } = client.subscription(ExecutionsSubscription, { integrationId: integration.id }).subscribe((r) => {
+      // Calls made by a batch carry operation BATCH_EXECUTE (nothing ties one to its batch).
+      if (r.data?.executions.operation === 'BATCH_EXECUTE') setSeen((n) => n + 1);
+    });
+    return unsubscribe;
+  }, [client, integration.id, running]);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const parsed = parseBatchLines(text);
+    const c = parseOptionalInt(concurrency, 1, 64, 'Concurrency');
+    const errs = [...parsed.errors, ...(c.error ? [c.error] : [])];
+    setProblems(errs);
+    if (errs.length) return;
+    setCalls(parsed.calls);
+    void run({
+      input: {
+        concurrency: c.value ?? null,
+        items: parsed.calls.map((call) => ({ integrationId: integration.id, method: call.method, path: call.path, body: call.body ?? null })),
+      },
+    });
+  };
+  const progress = calls.length && (running || answer) ? batchProgress(calls.length, seen, answer) : null;
+  return (
+    <section class="panel spaced" aria-labelledby="batch-title">
+      <h2 id="batch-title">Batch</h2>
+      <form class="form" onSubmit={submit} noValidate aria-label="Batch of calls">
+        <div class="grid-2 tight">
+          <Field id="b-calls" label="Calls, one a line" hint='METHOD /path, then an optional JSON body: POST /items {"title": "x"}. Lines starting with # are skipped. At most 500.' error={problems.length ? problems.join(' · ') : null}>
+            <textarea id="b-calls" class="mono" rows={5} value={text} onInput={(e) => setText(e.currentTarget.value)} spellcheck={false} />
+          </Field>
+          <div>
+            <Field id="b-concurrency" label="Concurrency" hint="Calls in flight at once, 1-64.">
+              <input id="b-concurrency" inputMode="numeric" value={concurrency} onInput={(e) => setConcurrency(e.currentTarget.value)} />
+            </Field>
+            <button class="primary" type="submit" disabled={running}>{running ? 'Running…' : 'Run batch'}</button>
+          </div>
+        </div>
+      </form>
+      <ErrorBox error={state.error} />
+      {progress ? (
+        <div aria-live="polite">
+          <ProgressBar id="batch-progress" testId="batch-progress" value={progress.value} max={progress.max} label={progress.label} />
+        </div>
+      ) : null}
+      {answer ? (
+        <table class="table compact" data-testid="batch-results">
+          <thead><tr><th>#</th><th>Call</th><th>Outcome</th><th>Latency</th><th>Detail</th></tr></thead>
+          <tbody>
+            {answer.results.map((item) => {
+              const call = calls[item.index];
+              const status = item.result?.status;
+              return (
+                <tr key={item.index}>
+                  <td>{item.index + 1}</td>
+                  <td><code>{call ? `${call.method} ${call.path}` : '?'}</code></td>
+                  <td>
+                    {status !== undefined ? <span class={`badge tone-${item.ok ? 'ok' : statusTone(status)}`}>{status}</span> : null}{' '}
+                    <span class={item.ok ? 'ok-text' : 'bad-text'}>{item.ok ? 'ok' : 'failed'}</span>
+                  </td>
+                  <td>{formatMs(item.result?.execution.latencyMs)}</td>
+                  <td>{item.error ? <>{humanizeEnum(item.error.errorClass ?? item.error.code)}: {item.error.message}</> : item.result?.error ? item.result.error.message : ''}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
   );
 }

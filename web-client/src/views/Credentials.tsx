@@ -1,13 +1,14 @@
 // Credentials: status (never values) and a write-only form for setCredentials.
 import { useState } from 'preact/hooks';
 import { useMutation } from '@urql/preact';
-import { SetCredentialsMutation } from '../api/operations';
+import { SetCredentialsMutation, StartOAuthMutation } from '../api/operations';
 import type { ApiKeyLocation, CredentialsInput, IntegrationQuery } from '../gql/graphql';
 import { useSession } from '../context';
 import { ErrorBox, Field } from '../components/ui';
 import { parseJsonObject } from '../lib/forms';
 import { formatDateTime, formatRelative, humanizeEnum } from '../lib/format';
 import { href } from '../lib/router';
+import { oauthReturnUrl, renderWithConfig } from '../lib/wizard';
 
 type Integration = NonNullable<IntegrationQuery['integration']>;
 
@@ -17,7 +18,10 @@ export function CredentialsPanel({ integration }: { integration: NonNullable<Int
   const { canEdit } = useSession();
   return (
     <div class="grid-2">
-      <CredentialsStatus integration={integration} />
+      <div class="stack">
+        <CredentialsStatus integration={integration} />
+        {canEdit && integration.template?.oauth2 ? <OAuthConnect integration={integration} /> : null}
+      </div>
       {canEdit ? <CredentialsForm integrationId={integration.id} /> : null}
     </div>
   );
@@ -144,3 +148,55 @@ export function CredentialsStatus({ integration }: { integration: Integration })
   );
 }
 
+
+/**
+ * OAuth2 for an integration whose template supports it: store the OAuth client (id and
+ * secret; the token URL and scopes come from the template), then "Connect with OAuth"
+ * (startOAuth) sends the browser to the provider, which returns to this integration.
+ */
+function OAuthConnect({ integration }: { integration: Integration }) {
+  const oauth2 = integration.template!.oauth2!;
+  const [clientId, setClientId] = useState('');
+  const [clientSecret, setClientSecret] = useState('');
+  const [setState, setCreds] = useMutation(SetCredentialsMutation);
+  const [startState, start] = useMutation(StartOAuthMutation);
+  const hasClient = integration.credentials?.kind === 'OAUTH2';
+  const connect = async () => {
+    const r = await start({ input: { integrationId: integration.id, redirectUri: oauthReturnUrl(location.origin, integration.id) } });
+    if (r.data) location.assign(r.data.startOAuth.authorizeUrl);
+  };
+  const saveClient = async (e: Event) => {
+    e.preventDefault();
+    const config = (integration.config ?? {}) as Record<string, unknown>;
+    const r = await setCreds({
+      input: {
+        integrationId: integration.id,
+        credentials: { oauth2: { clientId: clientId.trim(), clientSecret, tokenUrl: renderWithConfig(oauth2.tokenUrl, config), scopes: oauth2.scopes } },
+      },
+    });
+    if (r.data) { setClientSecret(''); await connect(); }
+  };
+  return (
+    <section class="panel" aria-labelledby="oauth-title">
+      <h2 id="oauth-title">OAuth2</h2>
+      <p class="muted">{integration.template!.name} supports OAuth2: patchbay stores the provider's tokens and refreshes them.</p>
+      {hasClient ? (
+        <button type="button" class="primary" onClick={connect} disabled={startState.fetching}>Connect with OAuth</button>
+      ) : null}
+      <form class="form" onSubmit={saveClient} aria-label="OAuth client">
+        <p class="small">{hasClient ? 'Or replace the OAuth client:' : 'First the OAuth client your provider issued:'}</p>
+        <div class="form-grid">
+          <Field id="oa-client" label="Client ID">
+            <input id="oa-client" autoComplete="off" value={clientId} onInput={(e) => setClientId(e.currentTarget.value)} required />
+          </Field>
+          <Field id="oa-secret" label="Client secret">
+            <input id="oa-secret" type="password" autoComplete="new-password" value={clientSecret} onInput={(e) => setClientSecret(e.currentTarget.value)} />
+          </Field>
+        </div>
+        <button type="submit" disabled={setState.fetching || !clientId.trim()}>Save client and connect with OAuth</button>
+      </form>
+      <ErrorBox error={setState.error} />
+      <ErrorBox error={startState.error} />
+    </section>
+  );
+}

@@ -14,16 +14,21 @@ import { fetchNewest } from '../lib/live';
 import { formatBytes, formatDateTime, formatMs, formatNumber, formatPercent, formatRelative, humanizeEnum, prettyJson } from '../lib/format';
 import { INTEGRATION_TABS, href, navigate } from '../lib/router';
 import { IntegrationForm } from './IntegrationForm';
-import { ApiExplorer } from './ApiExplorer';
+import { ApiExplorer, BatchPanel } from './ApiExplorer';
 import { CredentialsPanel, CredentialsStatus } from './Credentials';
 import { HealthTab } from './HealthTab';
 import { HealthBadge } from '../components/health';
 import { useDebounced, useProjectEvents } from '../lib/liveEvents';
+import { lazyView } from '../components/Lazy';
+import { ReadinessPanel } from '../components/Readiness';
+import { oauthOutcome } from '../lib/wizard';
 
 type Integration = NonNullable<IntegrationData['integration']>;
 
+const SyncTab = lazyView(() => import('./SyncTab').then((m) => m.SyncTab));
+
 const TAB_LABELS: Record<string, string> = {
-  overview: 'Overview', health: 'Health', executions: 'Executions', logs: 'Logs', explorer: 'API explorer', credentials: 'Credentials', edit: 'Edit',
+  overview: 'Overview', health: 'Health', sync: 'Sync', executions: 'Executions', logs: 'Logs', explorer: 'API explorer', credentials: 'Credentials', edit: 'Edit',
 };
 const WINDOWS: TimeWindow[] = ['LAST_HOUR', 'LAST_DAY', 'LAST_WEEK', 'LAST_MONTH'];
 
@@ -70,11 +75,13 @@ export function IntegrationDetail({ id, tab }: { id: string; tab: string }) {
         ))}
       </nav>
       {result.error ? <ErrorBox error={result.error} /> : null}
+      <OAuthOutcome />
       {tab === 'overview' ? <OverviewTab integration={integration} window={window} setWindow={setWindow} reload={reload} /> : null}
       {tab === 'health' ? <HealthTab id={id} onChanged={reload} /> : null}
+      {tab === 'sync' ? <SyncTab id={id} /> : null}
       {tab === 'executions' ? <ExecutionsTab id={id} /> : null}
       {tab === 'logs' ? <LogsTab id={id} /> : null}
-      {tab === 'explorer' && canEdit ? <ApiExplorer integration={integration} /> : null}
+      {tab === 'explorer' && canEdit ? <><ApiExplorer integration={integration} /><BatchPanel integration={integration} /></> : null}
       {tab === 'credentials' ? <CredentialsPanel integration={integration} /> : null}
       {tab === 'edit' && canEdit ? (
         <IntegrationForm existing={integration} onSaved={() => { reload(); navigate(href({ name: 'integration', id, tab: 'overview' })); }} />
@@ -168,6 +175,7 @@ function OverviewTab({ integration, window, setWindow, reload }: {
             <dt>ID</dt><dd><code>{integration.id}</code></dd>
             <dt>Category</dt><dd>{humanizeEnum(integration.category)}</dd>
             <dt>Protocol</dt><dd>{integration.protocol}</dd>
+            <dt>Template</dt><dd>{integration.template ? <a href={href({ name: 'template', id: integration.template.id })}>{integration.template.name} v{integration.template.version}</a> : 'none (configured by hand)'}</dd>
             <dt>Base URL</dt><dd><code>{integration.baseUrl ?? '—'}</code></dd>
             <dt>Tags</dt><dd>{integration.tags.length ? integration.tags.map((t) => <span class="tag" key={t}>{t}</span>) : '—'}</dd>
             <dt>Timeout</dt><dd>{formatMs(integration.timeoutMs)}</dd>
@@ -187,9 +195,26 @@ function OverviewTab({ integration, window, setWindow, reload }: {
             <details><summary>Extra headers</summary><pre class="code">{prettyJson(integration.headers)}</pre></details>
           ) : null}
         </section>
-        <CredentialsStatus integration={integration} />
+        <div class="stack">
+          <ReadinessPanel readiness={integration.readiness} />
+          <CredentialsStatus integration={integration} />
+        </div>
       </div>
     </>
+  );
+}
+
+/** The page OAuth returns to carries `?oauth=connected` or `?oauth=error&reason=…`. */
+function OAuthOutcome() {
+  const [outcome] = useState(() => oauthOutcome(location.search));
+  useEffect(() => {
+    if (outcome) history.replaceState(null, '', location.pathname);
+  }, [outcome]);
+  if (!outcome) return null;
+  return outcome.ok ? (
+    <p class="result-box tone-ok" role="status">Connected with OAuth: the provider's tokens are stored (sealed).</p>
+  ) : (
+    <div class="result-box tone-bad" role="alert">OAuth connection failed{outcome.reason ? `: ${outcome.reason}` : ''}. Check the client ID and secret, then connect again from the Credentials tab.</div>
   );
 }
 

@@ -231,8 +231,9 @@ export function IntegrationCreate() {
   return (
     <>
       <div class="page-head">
-        <p class="crumbs"><a href={href({ name: 'integrations' })}>Integrations</a> /</p>
-        <h1>New integration</h1>
+        <p class="crumbs"><a href={href({ name: 'integrations' })}>Integrations</a> / <a href={href({ name: 'integration-new' })}>New integration</a> /</p>
+        <h1>New custom integration</h1>
+        <p class="muted">Any REST API, configured by hand. <a href={href({ name: 'integration-new' })}>Start from a template instead</a>.</p>
       </div>
       {!canEdit ? (
         <p>Your token is read-only (VIEWER): creating integrations needs EDITOR or ADMIN.</p>

@@ -2,8 +2,8 @@
 // (live from `alerts`), live log tail, live executions; counts follow `events`.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useQuery } from '@urql/preact';
-import { HealthChangedSubscription, HealthGridQuery, LogsPageQuery, OverviewQuery } from '../api/operations';
-import type { HealthGridQuery as HealthGridData } from '../gql/graphql';
+import { HealthChangedSubscription, HealthGridQuery, LogsPageQuery, StatsSubscription } from '../api/operations';
+import type { HealthGridQuery as HealthGridData, LiveStatsSubscription } from '../gql/graphql';
 import { AlertList, HealthGrid } from '../components/health';
 import { applyHealthChange, countByHealth, healthLabel, healthRank, healthTone, HEALTH_STATUSES } from '../lib/health';
 import { addPatch, applyOverlay, integrationPatchFromEvent, useDebounced, useProjectEvents, type Overlay } from '../lib/liveEvents';
@@ -13,21 +13,16 @@ import { fetchNewest } from '../lib/live';
 import { useSession } from '../context';
 import { Card, ErrorBox } from '../components/ui';
 import { ExecutionsFeed, LogTail, type LogLine } from '../components/feeds';
-import { formatNumber } from '../lib/format';
+import { formatMs, formatNumber, formatPercent, formatTime, humanizeEnum } from '../lib/format';
+import type { CombinedError } from '@urql/core';
 import { href } from '../lib/router';
 
 export function Overview() {
   const { client, projectId, projects } = useSession();
-  const [result, refetchCounts] = useQuery({ query: OverviewQuery, variables: { projectId } });
-  const alertFeed = useAlertFeed({ resolvedKeep: 10, withCounts: true });
+  const alertFeed = useAlertFeed({ resolvedKeep: 10, withCounts: false });
   const grid = useHealthGrid();
-  // Integrations and webhooks changed elsewhere: the counts follow.
-  const refreshCounts = useDebounced(() => refetchCounts({ requestPolicy: 'network-only' }), 500);
-  useProjectEvents(['integration.*', 'webhook.*'], (e) => {
-    if (e.type !== 'integration.health_changed') refreshCounts();
-    grid.onEvent(e);
-  });
-  const d = result.data;
+  const stats = useLiveStats(projectId);
+  useProjectEvents(['integration.*'], (e) => grid.onEvent(e));
   // Stored entries seed the tail when they can be read to the end in two pages (the API
   // lists logs oldest first); otherwise the tail starts with what streams in.
   const [seed, setSeed] = useState<LogLine[] | undefined>(undefined);
@@ -41,42 +36,53 @@ export function Overview() {
     return () => { stop = true; };
   }, [client, projectId]);
   const project = projects.find((p) => p.id === projectId);
-  const webhooks = d?.webhooks.nodes ?? [];
-  const paused = webhooks.filter((w) => w.status === 'PAUSED').length;
-  const disabled = webhooks.filter((w) => w.status === 'DISABLED').length;
-  const failing = webhooks.filter((w) => w.failureCount > 0).length;
+  const s = stats.stats;
+  const dash = '…';
   return (
     <>
-      <div class="page-head">
-        <h1>Overview{project ? `: ${project.name}` : ''}</h1>
-        <p class="muted">{project ? 'One project.' : 'All projects this token can see.'}</p>
+      <div class="page-head row space">
+        <div>
+          <h1>Overview{project ? `: ${project.name}` : ''}</h1>
+          <p class="muted">{project ? 'One project.' : 'All projects this token can see.'}</p>
+        </div>
+        <p class="muted small" aria-live="off" data-testid="stats-updated">
+          {s ? <>Figures live from <code>stats</code> every {STATS_EVERY} s · computed {formatTime(s.computedAt).slice(0, 8)}</> : stats.error ? null : 'Connecting to live stats…'}
+        </p>
       </div>
-      {result.error ? <ErrorBox error={result.error} /> : null}
-      <section class="cards" aria-label="Counts">
-        <Card label="Projects" value={d ? formatNumber(d.projects.totalCount) : '…'} />
+      <ErrorBox error={stats.error} />
+      <section class="cards" aria-label="Live figures" data-testid="stat-cards">
         <Card
           label="Integrations"
-          value={d ? <a href={href({ name: 'integrations' })}>{formatNumber(d.all.totalCount)}</a> : '…'}
-        />
-        <Card label="Enabled" value={d ? formatNumber(d.enabled.totalCount) : '…'} hint={d ? `${formatNumber(d.all.totalCount - d.enabled.totalCount)} disabled` : undefined} />
-        <Card label="Active status" value={d ? formatNumber(d.active.totalCount) : '…'} hint={d ? `${formatNumber(d.activeEnabled.totalCount)} active and enabled` : undefined} />
-        <Card
-          label="Webhooks"
-          value={d ? <a href={href({ name: 'webhooks' })}>{formatNumber(d.webhooks.totalCount)}</a> : '…'}
-          hint={d ? `${paused} paused · ${disabled} disabled · ${failing} failing` : undefined}
-          tone={disabled || failing ? 'warn' : undefined}
-        />
-        <Card
-          label="Alerts firing"
-          value={alertFeed.counts ? <a href={href({ name: 'alerts', tab: 'firing' })} data-testid="alerts-firing">{formatNumber(alertFeed.counts.FIRING)}</a> : '…'}
-          hint={alertFeed.counts ? `${formatNumber(alertFeed.counts.ACKNOWLEDGED)} acknowledged` : undefined}
-          tone={alertFeed.counts?.FIRING ? 'bad' : undefined}
+          value={s ? <a href={href({ name: 'integrations' })} data-testid="stat-integrations">{formatNumber(s.integrations)}</a> : dash}
+          hint={s ? `${formatNumber(s.activeIntegrations)} active (enabled and ACTIVE)` : undefined}
         />
         <Card
           label="Healthy"
-          value={grid.items ? `${formatNumber(grid.counts.HEALTHY)} / ${formatNumber(grid.items.length)}` : '…'}
-          hint={grid.items ? `${grid.counts.DEGRADED} degraded · ${grid.counts.UNHEALTHY} unhealthy · ${grid.counts.UNKNOWN} unknown` : undefined}
-          tone={grid.counts.UNHEALTHY ? 'bad' : grid.counts.DEGRADED ? 'warn' : undefined}
+          value={s ? `${formatNumber(s.healthyIntegrations)} / ${formatNumber(s.integrations)}` : dash}
+          hint={s ? `${s.degradedIntegrations} degraded · ${s.unhealthyIntegrations} unhealthy · ${s.unknownIntegrations} unknown` : undefined}
+          tone={s?.unhealthyIntegrations ? 'bad' : s?.degradedIntegrations ? 'warn' : undefined}
+        />
+        <Card
+          label="API calls today"
+          value={s ? <span data-testid="stat-calls-today">{formatNumber(s.apiCallsToday)}</span> : dash}
+          hint={s ? `since midnight UTC · ${formatNumber(s.apiCalls)} in the ${humanizeEnum(s.window).toLowerCase()}` : undefined}
+        />
+        <Card
+          label="Success rate"
+          value={s ? formatPercent(s.successRate) : dash}
+          hint={s ? `${humanizeEnum(s.window).toLowerCase()} · average ${formatMs(s.averageLatencyMs)}` : undefined}
+          tone={s && s.successRate !== null && s.successRate !== undefined && s.successRate < 0.95 ? 'warn' : undefined}
+        />
+        <Card
+          label="Webhooks active"
+          value={s ? <a href={href({ name: 'webhooks' })}>{formatNumber(s.webhooksActive)}</a> : dash}
+          hint={s ? `${formatNumber(s.deliveriesToday)} deliveries today · ${formatPercent(s.deliverySuccessRate)} delivered` : undefined}
+          tone={s && s.deliverySuccessRate !== null && s.deliverySuccessRate !== undefined && s.deliverySuccessRate < 0.95 ? 'warn' : undefined}
+        />
+        <Card
+          label="Alerts firing"
+          value={s ? <a href={href({ name: 'alerts', tab: 'firing' })} data-testid="alerts-firing">{formatNumber(s.alertsFiring)}</a> : dash}
+          tone={s?.alertsFiring ? 'bad' : undefined}
         />
       </section>
       <div class="grid-2">
@@ -166,4 +172,25 @@ function useHealthGrid() {
       if (event.type === 'integration.created' || event.type === 'integration.deleted' || !patch) refresh();
     },
   };
+}
+
+const STATS_EVERY = 5;
+
+/** The `stats` subscription: fresh figures every few seconds, the first at once. */
+function useLiveStats(projectId: string | null) {
+  const { client } = useSession();
+  const [stats, setStats] = useState<LiveStatsSubscription['stats'] | null>(null);
+  const [error, setError] = useState<CombinedError | null>(null);
+  useEffect(() => {
+    setStats(null);
+    setError(null);
+    const { unsubscribe } = client.subscription(StatsSubscription, { projectId, everySeconds: STATS_EVERY }).subscribe((r) => {
+      if (r.data?.stats) {
+        setStats(r.data.stats);
+        setError(null);
+      } else if (r.error) setError(r.error);
+    });
+    return unsubscribe;
+  }, [client, projectId]);
+  return { stats, error };
 }

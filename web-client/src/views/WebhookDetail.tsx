@@ -15,6 +15,7 @@ import { isoToLocalInput, localInputToIso } from '../lib/forms';
 import { formatDateTime, formatMs, formatPercent, formatRelative, formatTime, humanizeEnum, statusTone } from '../lib/format';
 import { href, navigate } from '../lib/router';
 import { EventTypePicker } from './WebhookCreate';
+import { ReplayProgress, replayMark, type ReplayMark } from './ReplayProgress';
 
 type Webhook = NonNullable<WebhookData['webhook']>;
 type Attempt = LiveDeliveriesSubscription['deliveries'];
@@ -225,6 +226,8 @@ function WebhookActions({ webhook, reload }: { webhook: Webhook; reload(): void 
   const [onlyFailed, setOnlyFailed] = useState(false);
   const [events, setEvents] = useState<string[]>(webhook.eventTypes);
   const [notice, setNotice] = useState<string | null>(null);
+  const [replayed, setReplayed] = useState<{ count: number; mark: ReplayMark; since: string; until: string; key: number } | null>(null);
+  const { client } = useSession();
   const secret = rotateState.data?.rotateWebhookSecret.secret;
   const paused = webhook.status !== 'ACTIVE';
 
@@ -248,6 +251,7 @@ function WebhookActions({ webhook, reload }: { webhook: Webhook; reload(): void 
       <ErrorBox error={testState.error} />
       <ErrorBox error={updateState.error} />
       {secret ? <SecretOnce secret={secret} what="new signing secret" /> : null}
+      {replayed ? <ReplayProgress key={replayed.key} webhookId={webhook.id} count={replayed.count} mark={replayed.mark} since={replayed.since} until={replayed.until} /> : null}
 
       <ConfirmDialog open={dialog === 'rotate'} title="Rotate the signing secret?" confirmLabel="Rotate secret" busy={rotateState.fetching}
         onCancel={() => setDialog('none')}
@@ -278,8 +282,16 @@ function WebhookActions({ webhook, reload }: { webhook: Webhook; reload(): void 
         onConfirm={async () => {
           const s = localInputToIso(since);
           if (!s) return;
-          const r = await replay({ input: { webhookId: webhook.id, since: s, until: localInputToIso(until), onlyFailed } });
-          if (r.data) { setDialog('none'); setNotice(`Replay queued ${r.data.replayWebhook.count} deliveries.`); reload(); }
+          const mark = await replayMark(client, webhook.id);
+          const u = localInputToIso(until);
+          const r = await replay({ input: { webhookId: webhook.id, since: s, until: u, onlyFailed } });
+          if (r.data) {
+            const count = r.data.replayWebhook.count;
+            setDialog('none');
+            setNotice(`Replay queued ${count} deliveries.`);
+            setReplayed({ count, mark, since: s, until: u ?? new Date().toISOString(), key: Date.now() });
+            reload();
+          }
         }}>
         <p>Sends again the events of this range that the endpoint subscribes to (same <code>webhook-id</code>).</p>
         <div class="form-grid">
