@@ -1619,24 +1619,26 @@ impl<'a> Checker<'a> {
     fn check_events(&mut self, events: Option<&Value>) {
         let path = self.at("webhookEvents");
         match events {
+            // An empty list, like none, means the template names no events.
             None | Some(Value::Null) => {}
-            Some(Value::Array(events))
-                if !events.is_empty()
-                    && events
-                        .iter()
-                        .all(|e| e.as_str().is_some_and(|e| !e.trim().is_empty())) =>
-            {
-                let unique: BTreeSet<&str> = events.iter().filter_map(Value::as_str).collect();
-                if unique.len() != events.len() {
+            Some(Value::Array(events)) => {
+                for (i, event) in events.iter().enumerate() {
+                    if !event.as_str().is_some_and(|e| !e.trim().is_empty()) {
+                        self.err(
+                            &format!("{path}[{i}]"),
+                            format!("must be a non-empty event name, got {}", kind_of(event)),
+                        );
+                    }
+                }
+                let names: Vec<&str> = events.iter().filter_map(Value::as_str).collect();
+                let unique: BTreeSet<&str> = names.iter().copied().collect();
+                if names.len() == events.len() && unique.len() != names.len() {
                     self.err(&path, "has duplicates");
                 }
             }
             Some(other) => self.err(
                 &path,
-                format!(
-                    "must be a non-empty array of event names, got {}",
-                    kind_of(other)
-                ),
+                format!("must be an array of event names, got {}", kind_of(other)),
             ),
         }
     }
@@ -1672,6 +1674,20 @@ mod tests {
             Ok(_) => Vec::new(),
             Err(problems) => problems.into_iter().map(|p| p.field).collect(),
         }
+    }
+
+    #[test]
+    fn webhook_events_may_be_empty_and_bad_entries_are_named() {
+        let mut doc = minimal();
+        doc["webhookEvents"] = json!([]);
+        assert!(fields(&doc).is_empty(), "an empty list means none");
+        doc["webhookEvents"] = json!(["push", 3, ""]);
+        assert_eq!(
+            fields(&doc),
+            ["input.webhookEvents[1]", "input.webhookEvents[2]"]
+        );
+        doc["webhookEvents"] = json!(["push", "push"]);
+        assert_eq!(fields(&doc), ["input.webhookEvents"]);
     }
 
     #[test]
