@@ -8,10 +8,10 @@ use diesel::{
 };
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use super::schema::integrations;
+use super::schema::{integration_tags, integrations};
 use super::{
-    Journal, Page, PageRequest, Store, StoreResult, filtered_page, journaled, like_escape, lower,
-    lower_nullable, with_read,
+    Backend, Journal, Page, PageRequest, Store, StoreResult, filtered_page, journaled, like_escape,
+    lower, lower_nullable, with_read,
 };
 
 #[derive(
@@ -138,20 +138,55 @@ pub async fn get(store: &Store, id: &str) -> StoreResult<Option<IntegrationRow>>
     })
 }
 
-/// Lists integrations matching `query`, in creation order.
+/// The SQLite text filter through the FTS5 trigram index (`integrations_fts`, migration
+/// 2026-11-27-000011): the phrase is bound between these two halves.
+const FTS_FILTER_HEAD: &str = "integrations.id IN (SELECT s.integration_id FROM integration_search s \
+     WHERE s.search_id IN (SELECT rowid FROM integrations_fts WHERE integrations_fts MATCH ";
+const FTS_FILTER_TAIL: &str = "))";
+
+/// How the text filter runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TextFilter {
+    /// `lower(name) LIKE '%…%' OR lower(description) LIKE '%…%'` (escaped pattern). On
+    /// PostgreSQL the trigram GIN indexes on both expressions serve it; on SQLite it runs
+    /// on the rows another filter narrowed down, or for terms too short for trigrams.
+    Like(String),
+    /// SQLite: an FTS5 phrase over the trigram index of the lowercased texts, which finds
+    /// exactly the rows the LIKE finds.
+    Fts(String),
+}
+
+/// Chooses how to run the text filter: `text` as given by the caller (not yet lowercased).
+pub(crate) fn text_filter(backend: Backend, text: &str, narrowed_by_tag: bool) -> TextFilter {
+    let lowered = text.to_lowercase();
+    // The trigram tokenizer matches nothing for phrases shorter than 3 characters. With
+    // a tag filter, the tag's index rows (few, in id order) drive the query and checking
+    // the LIKE on them is cheaper than materialising every FTS match.
+    if backend == Backend::Sqlite && !narrowed_by_tag && lowered.chars().count() >= 3 {
+        TextFilter::Fts(fts_phrase(&lowered))
+    } else {
+        TextFilter::Like(format!("%{}%", like_escape(&lowered)))
+    }
+}
+
+/// An FTS5 string literal (a phrase): the whole text, double quotes doubled, no operators.
+pub(crate) fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// Lists integrations matching `query`, in creation order. Every filter is served by an
+/// index (bench/README.md shows the plans): project, category, status, enabled and the
+/// template each have an index ending in `id`, tags the `integration_tags` table, text
+/// the FTS5 trigram index (SQLite) or the trigram GIN indexes (PostgreSQL).
 pub async fn page(
     store: &Store,
     query: &IntegrationQuery,
     request: &PageRequest,
 ) -> StoreResult<Page<IntegrationRow>> {
-    let tag_pattern = query
-        .tag
-        .as_ref()
-        .map(|tag| format!("%{}%", like_escape(&format!("\"{tag}\""))));
-    let text_pattern = query
+    let text_filter = query
         .text
-        .as_ref()
-        .map(|text| format!("%{}%", like_escape(&text.to_lowercase())));
+        .as_deref()
+        .map(|text| text_filter(store.backend(), text, query.tag.is_some()));
     macro_rules! filtered {
         () => {{
             let mut q = integrations::table.into_boxed();
@@ -178,18 +213,34 @@ pub async fn page(
                     ),
                 );
             }
-            if let Some(pattern) = &tag_pattern {
-                q = q.filter(integrations::tags.like(pattern).escape('\\'));
-            }
-            if let Some(pattern) = &text_pattern {
+            if let Some(tag) = &query.tag {
                 q = q.filter(
-                    lower(integrations::name)
-                        .like(pattern)
-                        .escape('\\')
-                        .or(lower_nullable(integrations::description)
-                            .like(pattern)
-                            .escape('\\')),
+                    integrations::id.eq_any(
+                        integration_tags::table
+                            .filter(integration_tags::tag.eq(tag))
+                            .select(integration_tags::integration_id),
+                    ),
                 );
+            }
+            match &text_filter {
+                Some(TextFilter::Like(pattern)) => {
+                    q = q.filter(
+                        lower(integrations::name)
+                            .like(pattern)
+                            .escape('\\')
+                            .or(lower_nullable(integrations::description)
+                                .like(pattern)
+                                .escape('\\')),
+                    );
+                }
+                Some(TextFilter::Fts(phrase)) => {
+                    q = q.filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>(FTS_FILTER_HEAD)
+                            .bind::<diesel::sql_types::Text, _>(phrase.clone())
+                            .sql(FTS_FILTER_TAIL),
+                    );
+                }
+                None => {}
             }
             q
         }};
