@@ -275,3 +275,127 @@ pub async fn ids_of_project(store: &Store, project_id: &str) -> StoreResult<Vec<
             .await?)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+    use proptest::prelude::*;
+
+    use super::{Backend, TextFilter, text_filter};
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Hit {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        id: i32,
+    }
+
+    /// The migration's FTS5 table and a plain one holding the same rows.
+    fn store_of(rows: &[(String, Option<String>)]) -> SqliteConnection {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, description TEXT);
+             CREATE VIRTUAL TABLE f USING fts5(name, description, tokenize = 'trigram case_sensitive 1');",
+        )
+        .unwrap();
+        for (i, (name, description)) in rows.iter().enumerate() {
+            let id = i32::try_from(i).unwrap();
+            diesel::sql_query("INSERT INTO t VALUES (?, ?, ?)")
+                .bind::<diesel::sql_types::Integer, _>(id)
+                .bind::<diesel::sql_types::Text, _>(name)
+                .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(description)
+                .execute(&mut conn)
+                .unwrap();
+            diesel::sql_query(
+                "INSERT INTO f (rowid, name, description) VALUES (?, lower(?), lower(?))",
+            )
+            .bind::<diesel::sql_types::Integer, _>(id)
+            .bind::<diesel::sql_types::Text, _>(name)
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(description)
+            .execute(&mut conn)
+            .unwrap();
+        }
+        conn
+    }
+
+    fn like_hits(conn: &mut SqliteConnection, pattern: &str) -> Vec<Hit> {
+        diesel::sql_query(
+            "SELECT id FROM t WHERE lower(name) LIKE ?1 ESCAPE '\\' OR lower(description) LIKE ?1 ESCAPE '\\' ORDER BY id",
+        )
+        .bind::<diesel::sql_types::Text, _>(pattern)
+        .load(conn)
+        .unwrap()
+    }
+
+    fn fts_hits(conn: &mut SqliteConnection, phrase: &str) -> Vec<Hit> {
+        diesel::sql_query("SELECT rowid AS id FROM f WHERE f MATCH ? ORDER BY rowid")
+            .bind::<diesel::sql_types::Text, _>(phrase)
+            .load(conn)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_bundled_sqlite_has_fts5() {
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_FTS5"),
+            "FTS5 is compiled in"
+        );
+    }
+
+    #[test]
+    fn short_terms_and_tag_narrowed_queries_keep_the_like() {
+        assert!(matches!(
+            text_filter(Backend::Sqlite, "Jira", false),
+            TextFilter::Fts(p) if p == "\"jira\""
+        ));
+        assert!(matches!(
+            text_filter(Backend::Sqlite, "ji", false),
+            TextFilter::Like(p) if p == "%ji%"
+        ));
+        assert!(matches!(
+            text_filter(Backend::Sqlite, "Jira", true),
+            TextFilter::Like(p) if p == "%jira%"
+        ));
+        assert!(matches!(
+            text_filter(Backend::Postgres, "50%_a\"", false),
+            TextFilter::Like(p) if p == "%50\\%\\_a\"%"
+        ));
+        assert!(matches!(
+            text_filter(Backend::Sqlite, "say \"hi\"", false),
+            TextFilter::Fts(p) if p == "\"say \"\"hi\"\"\""
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// The FTS5 phrase finds exactly the rows the LIKE finds, whatever the characters
+        /// (wildcards, quotes, backslashes, spaces, case, non-ASCII).
+        #[test]
+        fn the_fts_phrase_finds_what_the_like_finds(
+            rows in prop::collection::vec(
+                ("[aAbB _%\"\\\\éÉ1]{0,12}", prop::option::of("[aAbB _%\"\\\\éÉ1]{0,12}")),
+                1..12,
+            ),
+            term in "[aAbB _%\"\\\\éÉ1]{3,6}",
+        ) {
+            let mut conn = store_of(&rows);
+            let TextFilter::Fts(phrase) = text_filter(Backend::Sqlite, &term, false) else {
+                panic!("a term of 3 characters or more goes through FTS");
+            };
+            let TextFilter::Like(pattern) = text_filter(Backend::Sqlite, &term, true) else {
+                panic!("a tag-narrowed query keeps the LIKE");
+            };
+            prop_assert_eq!(fts_hits(&mut conn, &phrase), like_hits(&mut conn, &pattern));
+        }
+    }
+}
