@@ -144,12 +144,21 @@ const FTS_FILTER_HEAD: &str = "integrations.id IN (SELECT s.integration_id FROM 
      WHERE s.search_id IN (SELECT rowid FROM integrations_fts WHERE integrations_fts MATCH ";
 const FTS_FILTER_TAIL: &str = "))";
 
+/// How the tag filter runs.
+enum TagFilter {
+    /// SQLite: the `integration_tags` rows of the tag (kept by triggers), in id order.
+    Table(String),
+    /// PostgreSQL: `tags::jsonb @> '["tag"]'` through the GIN index on `tags::jsonb`,
+    /// which the planner ANDs with the category and trigram bitmaps.
+    Jsonb(String),
+}
+
 /// How the text filter runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TextFilter {
     /// `lower(name) LIKE '%…%' OR lower(description) LIKE '%…%'` (escaped pattern). On
     /// PostgreSQL the trigram GIN indexes on both expressions serve it; on SQLite it runs
-    /// on the rows another filter narrowed down, or for terms too short for trigrams.
+    /// on the rows the tag filter narrowed down, or for terms too short for trigrams.
     Like(String),
     /// SQLite: an FTS5 phrase over the trigram index of the lowercased texts, which finds
     /// exactly the rows the LIKE finds.
@@ -176,13 +185,18 @@ pub(crate) fn fts_phrase(text: &str) -> String {
 
 /// Lists integrations matching `query`, in creation order. Every filter is served by an
 /// index (bench/README.md shows the plans): project, category, status, enabled and the
-/// template each have an index ending in `id`, tags the `integration_tags` table, text
-/// the FTS5 trigram index (SQLite) or the trigram GIN indexes (PostgreSQL).
+/// template each have an index ending in `id`; tags the `integration_tags` table (SQLite)
+/// or a GIN index on `tags::jsonb` (PostgreSQL); text the FTS5 trigram index (SQLite) or
+/// the trigram GIN indexes (PostgreSQL).
 pub async fn page(
     store: &Store,
     query: &IntegrationQuery,
     request: &PageRequest,
 ) -> StoreResult<Page<IntegrationRow>> {
+    let tag_filter = query.tag.as_deref().map(|tag| match store.backend() {
+        Backend::Sqlite => TagFilter::Table(tag.to_owned()),
+        Backend::Postgres => TagFilter::Jsonb(serde_json::json!([tag]).to_string()),
+    });
     let text_filter = query
         .text
         .as_deref()
@@ -213,14 +227,24 @@ pub async fn page(
                     ),
                 );
             }
-            if let Some(tag) = &query.tag {
-                q = q.filter(
-                    integrations::id.eq_any(
-                        integration_tags::table
-                            .filter(integration_tags::tag.eq(tag))
-                            .select(integration_tags::integration_id),
-                    ),
-                );
+            match &tag_filter {
+                Some(TagFilter::Table(tag)) => {
+                    q = q.filter(
+                        integrations::id.eq_any(
+                            integration_tags::table
+                                .filter(integration_tags::tag.eq(tag))
+                                .select(integration_tags::integration_id),
+                        ),
+                    );
+                }
+                Some(TagFilter::Jsonb(array)) => {
+                    q = q.filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>("integrations.tags::jsonb @> ")
+                            .bind::<diesel::sql_types::Text, _>(array.clone())
+                            .sql("::jsonb"),
+                    );
+                }
+                None => {}
             }
             match &text_filter {
                 Some(TextFilter::Like(pattern)) => {
