@@ -1,20 +1,25 @@
 //! Load-test harness (see bench/README.md): the real patchbay server, seeded with
 //! integrations, plus, on a second port of the same process, a bare axum JSON handler
-//! that serves the same 50 rows from the same store function without GraphQL or auth.
+//! that serves the same 50 rows from the same store function without GraphQL or auth
+//! (`/bare`, and `/bare/filtered?category=&tag=&text=`, the filtered page of issue 12 with
+//! its total, health status and credentials kind, from the domain functions the GraphQL
+//! loaders call). Seeds through the domain's `integrations::create` (journal, outbox,
+//! tags and search indexes as for any API call), 8 at a time; the rows are the ones
+//! `patchbay-load graphql` creates (bench/load/src/query.rs, `seed_row`).
 //! Prints one JSON line with the ports and a token, then serves until killed.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test and load tools: a panic is a failed run
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use patchbay::app::App;
 use patchbay::config::{Config, Settings};
 use patchbay::domain::access::{Caller, Role};
 use patchbay::domain::integrations::{self, CreateIntegrationInput, IntegrationFilter};
 use patchbay::domain::projects::{self, CreateProjectInput};
-use patchbay::domain::{Category, tokens};
+use patchbay::domain::{Category, credentials, health, tokens};
 use patchbay::store::PageRequest;
 use serde_json::{Value, json};
 
@@ -58,22 +63,51 @@ async fn main() -> anyhow::Result<()> {
             },
         )
         .await?;
-        for i in 0..rows {
-            let mut input = CreateIntegrationInput::minimal(
-                &project.id,
-                format!("integration-{i:05}"),
-                Category::Monitoring,
+        let started = std::time::Instant::now();
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut seeders = Vec::new();
+        for _ in 0..8 {
+            let (app, caller, project_id, next) = (
+                app.clone(),
+                caller.clone(),
+                project.id.clone(),
+                next.clone(),
             );
-            input.description = Some("seeded for the load test".into());
-            input.tags = Some(vec!["bench".into()]);
-            input.base_url = Some("https://api.example.com".into());
-            integrations::create(&app, &caller, input).await?;
+            seeders.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= rows {
+                        return anyhow::Ok(());
+                    }
+                    let (name, description, category, tags) = seed_row(i);
+                    let mut input = CreateIntegrationInput::minimal(
+                        &project_id,
+                        name,
+                        category.parse::<Category>()?,
+                    );
+                    input.description = Some(description);
+                    input.tags = Some(tags.to_vec());
+                    input.base_url = Some("https://api.example.com".into());
+                    integrations::create(&app, &caller, input).await?;
+                    if (i + 1) % 10_000 == 0 {
+                        eprintln!("bench_server: {} integrations", i + 1);
+                    }
+                }
+            }));
         }
+        for seeder in seeders {
+            seeder.await??;
+        }
+        eprintln!(
+            "bench_server: seeded {rows} integrations in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let token = tokens::create(&app.store, &caller, "bench", Role::Viewer, None).await?;
 
     let bare = axum::Router::new()
         .route("/bare", get(bare_integrations))
+        .route("/bare/filtered", get(bare_filtered))
         .with_state(app.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let bare_addr = listener.local_addr()?;
@@ -110,4 +144,127 @@ async fn bare_integrations(State(app): State<Arc<App>>) -> Json<Value> {
         ),
         Err(err) => Json(json!({ "error": err.to_string() })),
     }
+}
+
+/// The filter of `/bare/filtered` (the GraphQL filter's fields, as query parameters).
+#[derive(serde::Deserialize)]
+struct BareFilter {
+    category: Option<String>,
+    tag: Option<String>,
+    text: Option<String>,
+}
+
+/// The filtered page of issue 12 without GraphQL and auth: 50 rows with `totalCount`,
+/// `{ id name status category tags health { status } credentials { kind } }`, from the
+/// same domain functions (the list, then the health states and credentials of the page
+/// in one query each, as the data loaders do).
+async fn bare_filtered(State(app): State<Arc<App>>, Query(f): Query<BareFilter>) -> Json<Value> {
+    match filtered_page(&app, f).await {
+        Ok(value) => Json(value),
+        Err(err) => Json(json!({ "error": err.to_string() })),
+    }
+}
+
+async fn filtered_page(app: &App, f: BareFilter) -> anyhow::Result<Value> {
+    let caller = Caller::local_operator();
+    let filter = IntegrationFilter {
+        category: f.category.map(|c| c.parse::<Category>()).transpose()?,
+        tag: f.tag,
+        text: f.text,
+        ..IntegrationFilter::default()
+    };
+    let request = PageRequest {
+        limit: 50,
+        count_total: true,
+        ..Default::default()
+    };
+    let page = integrations::list(&app.store, &caller, None, filter, &request).await?;
+    let ids: Vec<String> = page.rows.iter().map(|i| i.id.clone()).collect();
+    let (states, creds) = tokio::try_join!(
+        health::states_unchecked(&app.store, &ids),
+        credentials::info_many(&app.store, &ids)
+    )?;
+    let states: std::collections::HashMap<_, _> = states
+        .into_iter()
+        .map(|h| (h.integration_id.clone(), h.status))
+        .collect();
+    let creds: std::collections::HashMap<_, _> = creds.into_iter().collect();
+    let rows: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|i| {
+            json!({ "id": i.id, "name": i.name, "status": i.status.as_str(), "category": i.category.as_str(),
+                    "tags": i.tags,
+                    "health": { "status": states.get(&i.id).map_or("UNKNOWN", |s| s.as_str()) },
+                    "credentials": creds.get(&i.id).map(|c| json!({ "kind": c.kind.as_str() })) })
+        })
+        .collect();
+    Ok(json!({ "totalCount": page.total, "integrations": rows }))
+}
+
+/// 40 vendors (each with its category), 200 team tags, 3 environments, spread by a hash
+/// of the index: the same rows as `patchbay-load graphql` seeds (bench/load/src/query.rs).
+const VENDORS: [(&str, &str); 40] = [
+    ("jira", "PROJECT_MANAGEMENT"),
+    ("linear", "PROJECT_MANAGEMENT"),
+    ("asana", "PROJECT_MANAGEMENT"),
+    ("trello", "PROJECT_MANAGEMENT"),
+    ("slack", "COMMUNICATION"),
+    ("discord", "COMMUNICATION"),
+    ("zoom", "COMMUNICATION"),
+    ("mattermost", "COMMUNICATION"),
+    ("github", "VERSION_CONTROL"),
+    ("gitlab", "VERSION_CONTROL"),
+    ("bitbucket", "VERSION_CONTROL"),
+    ("s3", "CLOUD_STORAGE"),
+    ("dropbox", "CLOUD_STORAGE"),
+    ("gcs", "CLOUD_STORAGE"),
+    ("jenkins", "CI_CD"),
+    ("circleci", "CI_CD"),
+    ("buildkite", "CI_CD"),
+    ("datadog", "MONITORING"),
+    ("pagerduty", "MONITORING"),
+    ("grafana", "MONITORING"),
+    ("sentry", "MONITORING"),
+    ("openai", "AI_SERVICE"),
+    ("anthropic", "AI_SERVICE"),
+    ("salesforce", "CRM"),
+    ("hubspot", "CRM"),
+    ("sendgrid", "EMAIL"),
+    ("mailgun", "EMAIL"),
+    ("postgres", "DATABASE"),
+    ("snowflake", "DATABASE"),
+    ("kafka", "MESSAGING"),
+    ("rabbitmq", "MESSAGING"),
+    ("sftp", "FILE_TRANSFER"),
+    ("segment", "ANALYTICS"),
+    ("mixpanel", "ANALYTICS"),
+    ("mastodon", "SOCIAL_MEDIA"),
+    ("autocad", "CAD"),
+    ("ansys", "SIMULATION"),
+    ("cadence", "EDA"),
+    ("selenium", "TESTING"),
+    ("webhookrelay", "CUSTOM"),
+];
+const ENVS: [&str; 3] = ["prod", "staging", "dev"];
+
+fn splitmix(i: u64) -> u64 {
+    let mut x = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The i-th seeded integration: (name, description, category, tags).
+fn seed_row(i: usize) -> (String, String, &'static str, [String; 2]) {
+    let h = splitmix(i as u64);
+    let (vendor, category) = VENDORS[(h % 40) as usize];
+    let team = (h >> 16) % 200;
+    let env = ENVS[((h >> 32) % 3) as usize];
+    (
+        format!("{vendor}-{i:06}"),
+        format!("{vendor} for team-{team:03} ({env})"),
+        category,
+        [format!("team-{team:03}"), env.to_owned()],
+    )
 }

@@ -2,13 +2,22 @@
 # Load test (bench/README.md): GraphQL vs a bare JSON handler vs /healthz, on SQLite and
 # PostgreSQL, from the release build, with wrk (64 connections, 20 s each by default).
 # Also start-up-to-ready time and idle RSS of the real binary.
+# INTEGRATIONS=100000 seeds that many (issue 12); RATE_LOAD=1 then also runs
+# `patchbay-load graphql` against the same server: the plain and the filtered page, flat out
+# and at RATE req/s (1000), GraphQL and bare side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-20s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+INTEGRATIONS="${INTEGRATIONS:-1000}"
+RATE_LOAD="${RATE_LOAD:-0}"
+RATE="${RATE:-1000}"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet --bin patchbay --example bench_server
+# One invocation for both packages: built separately, features unify differently and
+# every shared dependency is compiled twice.
+cargo build --release --quiet -p patchbay -p patchbay-load --bins --example bench_server
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -36,11 +45,14 @@ run_backend() { # name [database url]
   else
     unset PATCHBAY_DATABASE_URL
   fi
-  echo "== $name: 1000 integrations, $CONNECTIONS connections, $DURATION per run"
-  ./target/release/examples/bench_server "$dir" 1000 > "$dir/info.json" &
+  echo "== $name: $INTEGRATIONS integrations, $CONNECTIONS connections, $DURATION per run"
+  "$TARGET"/release/examples/bench_server "$dir" "$INTEGRATIONS" > "$dir/info.json" &
   local pid=$!
-  for _ in $(seq 1 600); do [ -s "$dir/info.json" ] && break; sleep 0.1; done
+  for _ in $(seq 1 36000); do [ -s "$dir/info.json" ] && break; sleep 0.1; done
   local info; info=$(cat "$dir/info.json")
+  # Planner statistics, as autovacuum gathers them after a bulk load (the PostgreSQL here
+  # runs with autovacuum = off; without statistics the filtered page's plan is guesswork).
+  [ -n "$url" ] && psql "$PATCHBAY_DATABASE_URL" -qc "ANALYZE" 
   local graphql bare healthz
   graphql=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["graphql"])' "$info")
   bare=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["bare"])' "$info")
@@ -56,6 +68,11 @@ run_backend() { # name [database url]
   measure bare "$bare"
   measure healthz "$healthz"
   python3 -c 'import sys; g,b=float(open(sys.argv[1]).read()),float(open(sys.argv[2]).read()); print(f"  ratio GraphQL/bare = {g/b:.2f}")' "$work/graphql.rps" "$work/bare.rps"
+  if [ "$RATE_LOAD" = 1 ]; then
+    "$TARGET"/release/patchbay-load --url "${graphql%/graphql}" --token "$PATCHBAY_TOKEN" --pid "$pid" \
+      graphql --integrations "$INTEGRATIONS" --connections "$CONNECTIONS" --duration "${DURATION%s}" \
+      --rate "$RATE" --bare "${bare%/bare}"
+  fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
   [ -n "$db_name" ] && psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db_name WITH (FORCE)"
   unset PATCHBAY_DATABASE_URL
@@ -66,7 +83,7 @@ startup() { # start-up-to-ready time and idle RSS of the real binary on a fresh 
   mkdir -p "$dir"
   local start end
   start=$(date +%s%N)
-  ./target/release/patchbay --data-dir "$dir" --listen 127.0.0.1:18099 --log-level warn > "$dir/out" 2>&1 &
+  "$TARGET"/release/patchbay --data-dir "$dir" --listen 127.0.0.1:18099 --log-level warn > "$dir/out" 2>&1 &
   local pid=$!
   until curl -sf http://127.0.0.1:18099/readyz >/dev/null; do sleep 0.005; done
   end=$(date +%s%N)

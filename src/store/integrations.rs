@@ -8,10 +8,10 @@ use diesel::{
 };
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use super::schema::integrations;
+use super::schema::{integration_tags, integrations};
 use super::{
-    Journal, Page, PageRequest, Store, StoreResult, filtered_page, journaled, like_escape, lower,
-    lower_nullable, with_read,
+    Backend, Journal, Page, PageRequest, Store, StoreResult, filtered_page, journaled, like_escape,
+    lower, lower_nullable, with_read,
 };
 
 #[derive(
@@ -138,20 +138,69 @@ pub async fn get(store: &Store, id: &str) -> StoreResult<Option<IntegrationRow>>
     })
 }
 
-/// Lists integrations matching `query`, in creation order.
+/// The SQLite text filter through the FTS5 trigram index (`integrations_fts`, migration
+/// 2026-11-27-000011): the phrase is bound between these two halves.
+const FTS_FILTER_HEAD: &str = "integrations.id IN (SELECT s.integration_id FROM integration_search s \
+     WHERE s.search_id IN (SELECT rowid FROM integrations_fts WHERE integrations_fts MATCH ";
+const FTS_FILTER_TAIL: &str = "))";
+
+/// How the tag filter runs.
+enum TagFilter {
+    /// SQLite: the `integration_tags` rows of the tag (kept by triggers), in id order.
+    Table(String),
+    /// PostgreSQL: `tags::jsonb @> '["tag"]'` through the GIN index on `tags::jsonb`,
+    /// which the planner ANDs with the category and trigram bitmaps.
+    Jsonb(String),
+}
+
+/// How the text filter runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TextFilter {
+    /// `lower(name) LIKE '%…%' OR lower(description) LIKE '%…%'` (escaped pattern). On
+    /// PostgreSQL the trigram GIN indexes on both expressions serve it; on SQLite it runs
+    /// on the rows the tag filter narrowed down, or for terms too short for trigrams.
+    Like(String),
+    /// SQLite: an FTS5 phrase over the trigram index of the lowercased texts, which finds
+    /// exactly the rows the LIKE finds.
+    Fts(String),
+}
+
+/// Chooses how to run the text filter: `text` as given by the caller (not yet lowercased).
+pub(crate) fn text_filter(backend: Backend, text: &str, narrowed_by_tag: bool) -> TextFilter {
+    let lowered = text.to_lowercase();
+    // The trigram tokenizer matches nothing for phrases shorter than 3 characters. With
+    // a tag filter, the tag's index rows (few, in id order) drive the query and checking
+    // the LIKE on them is cheaper than materialising every FTS match.
+    if backend == Backend::Sqlite && !narrowed_by_tag && lowered.chars().count() >= 3 {
+        TextFilter::Fts(fts_phrase(&lowered))
+    } else {
+        TextFilter::Like(format!("%{}%", like_escape(&lowered)))
+    }
+}
+
+/// An FTS5 string literal (a phrase): the whole text, double quotes doubled, no operators.
+pub(crate) fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// Lists integrations matching `query`, in creation order. Every filter is served by an
+/// index (bench/README.md shows the plans): project, category, status, enabled and the
+/// template each have an index ending in `id`; tags the `integration_tags` table (SQLite)
+/// or a GIN index on `tags::jsonb` (PostgreSQL); text the FTS5 trigram index (SQLite) or
+/// the trigram GIN indexes (PostgreSQL).
 pub async fn page(
     store: &Store,
     query: &IntegrationQuery,
     request: &PageRequest,
 ) -> StoreResult<Page<IntegrationRow>> {
-    let tag_pattern = query
-        .tag
-        .as_ref()
-        .map(|tag| format!("%{}%", like_escape(&format!("\"{tag}\""))));
-    let text_pattern = query
+    let tag_filter = query.tag.as_deref().map(|tag| match store.backend() {
+        Backend::Sqlite => TagFilter::Table(tag.to_owned()),
+        Backend::Postgres => TagFilter::Jsonb(serde_json::json!([tag]).to_string()),
+    });
+    let text_filter = query
         .text
-        .as_ref()
-        .map(|text| format!("%{}%", like_escape(&text.to_lowercase())));
+        .as_deref()
+        .map(|text| text_filter(store.backend(), text, query.tag.is_some()));
     macro_rules! filtered {
         () => {{
             let mut q = integrations::table.into_boxed();
@@ -178,18 +227,44 @@ pub async fn page(
                     ),
                 );
             }
-            if let Some(pattern) = &tag_pattern {
-                q = q.filter(integrations::tags.like(pattern).escape('\\'));
+            match &tag_filter {
+                Some(TagFilter::Table(tag)) => {
+                    q = q.filter(
+                        integrations::id.eq_any(
+                            integration_tags::table
+                                .filter(integration_tags::tag.eq(tag))
+                                .select(integration_tags::integration_id),
+                        ),
+                    );
+                }
+                Some(TagFilter::Jsonb(array)) => {
+                    q = q.filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>("integrations.tags::jsonb @> ")
+                            .bind::<diesel::sql_types::Text, _>(array.clone())
+                            .sql("::jsonb"),
+                    );
+                }
+                None => {}
             }
-            if let Some(pattern) = &text_pattern {
-                q = q.filter(
-                    lower(integrations::name)
-                        .like(pattern)
-                        .escape('\\')
-                        .or(lower_nullable(integrations::description)
+            match &text_filter {
+                Some(TextFilter::Like(pattern)) => {
+                    q = q.filter(
+                        lower(integrations::name)
                             .like(pattern)
-                            .escape('\\')),
-                );
+                            .escape('\\')
+                            .or(lower_nullable(integrations::description)
+                                .like(pattern)
+                                .escape('\\')),
+                    );
+                }
+                Some(TextFilter::Fts(phrase)) => {
+                    q = q.filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>(FTS_FILTER_HEAD)
+                            .bind::<diesel::sql_types::Text, _>(phrase.clone())
+                            .sql(FTS_FILTER_TAIL),
+                    );
+                }
+                None => {}
             }
             q
         }};
@@ -223,4 +298,128 @@ pub async fn ids_of_project(store: &Store, project_id: &str) -> StoreResult<Vec<
             .load(conn)
             .await?)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+    use proptest::prelude::*;
+
+    use super::{Backend, TextFilter, text_filter};
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Hit {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        id: i32,
+    }
+
+    /// The migration's FTS5 table and a plain one holding the same rows.
+    fn store_of(rows: &[(String, Option<String>)]) -> SqliteConnection {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, description TEXT);
+             CREATE VIRTUAL TABLE f USING fts5(name, description, tokenize = 'trigram case_sensitive 1');",
+        )
+        .unwrap();
+        for (i, (name, description)) in rows.iter().enumerate() {
+            let id = i32::try_from(i).unwrap();
+            diesel::sql_query("INSERT INTO t VALUES (?, ?, ?)")
+                .bind::<diesel::sql_types::Integer, _>(id)
+                .bind::<diesel::sql_types::Text, _>(name)
+                .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(description)
+                .execute(&mut conn)
+                .unwrap();
+            diesel::sql_query(
+                "INSERT INTO f (rowid, name, description) VALUES (?, lower(?), lower(?))",
+            )
+            .bind::<diesel::sql_types::Integer, _>(id)
+            .bind::<diesel::sql_types::Text, _>(name)
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(description)
+            .execute(&mut conn)
+            .unwrap();
+        }
+        conn
+    }
+
+    fn like_hits(conn: &mut SqliteConnection, pattern: &str) -> Vec<Hit> {
+        diesel::sql_query(
+            "SELECT id FROM t WHERE lower(name) LIKE ?1 ESCAPE '\\' OR lower(description) LIKE ?1 ESCAPE '\\' ORDER BY id",
+        )
+        .bind::<diesel::sql_types::Text, _>(pattern)
+        .load(conn)
+        .unwrap()
+    }
+
+    fn fts_hits(conn: &mut SqliteConnection, phrase: &str) -> Vec<Hit> {
+        diesel::sql_query("SELECT rowid AS id FROM f WHERE f MATCH ? ORDER BY rowid")
+            .bind::<diesel::sql_types::Text, _>(phrase)
+            .load(conn)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_bundled_sqlite_has_fts5() {
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_FTS5"),
+            "FTS5 is compiled in"
+        );
+    }
+
+    #[test]
+    fn short_terms_and_tag_narrowed_queries_keep_the_like() {
+        assert!(matches!(
+            text_filter(Backend::Sqlite, "Jira", false),
+            TextFilter::Fts(p) if p == "\"jira\""
+        ));
+        assert!(matches!(
+            text_filter(Backend::Sqlite, "ji", false),
+            TextFilter::Like(p) if p == "%ji%"
+        ));
+        assert!(matches!(
+            text_filter(Backend::Sqlite, "Jira", true),
+            TextFilter::Like(p) if p == "%jira%"
+        ));
+        assert!(matches!(
+            text_filter(Backend::Postgres, "50%_a\"", false),
+            TextFilter::Like(p) if p == "%50\\%\\_a\"%"
+        ));
+        assert!(matches!(
+            text_filter(Backend::Sqlite, "say \"hi\"", false),
+            TextFilter::Fts(p) if p == "\"say \"\"hi\"\"\""
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// The FTS5 phrase finds exactly the rows the LIKE finds, whatever the characters
+        /// (wildcards, quotes, backslashes, spaces, case, non-ASCII).
+        #[test]
+        fn the_fts_phrase_finds_what_the_like_finds(
+            rows in prop::collection::vec(
+                ("[aAbB _%\"\\\\éÉ1]{0,12}", prop::option::of("[aAbB _%\"\\\\éÉ1]{0,12}")),
+                1..12,
+            ),
+            term in "[aAbB _%\"\\\\éÉ1]{3,6}",
+        ) {
+            let mut conn = store_of(&rows);
+            let TextFilter::Fts(phrase) = text_filter(Backend::Sqlite, &term, false) else {
+                panic!("a term of 3 characters or more goes through FTS");
+            };
+            let TextFilter::Like(pattern) = text_filter(Backend::Sqlite, &term, true) else {
+                panic!("a tag-narrowed query keeps the LIKE");
+            };
+            prop_assert_eq!(fts_hits(&mut conn, &phrase), like_hits(&mut conn, &pattern));
+        }
+    }
 }

@@ -536,27 +536,39 @@ macro_rules! journaled {
 }
 pub(crate) use journaled;
 
-/// One page of a filtered listing: counts the matches when the request asks for it,
-/// then loads the page. `$filtered` builds the boxed, filtered query (it is expanded
-/// twice: once to count, once to page).
+/// One page of a filtered listing: loads the page, then counts the matches when the
+/// request asks for it. `$filtered` builds the boxed, filtered query (it is expanded
+/// twice: once to page, once to count). A first page without cursors that holds every
+/// match (no more rows than asked for) is its own count: no second query then.
 macro_rules! filtered_page {
     ($store:expr, $request:expr, $id:expr, $row:ty, $filtered:expr) => {{
         let request: &$crate::store::PageRequest = $request;
         $crate::store::with_read!($store, |conn| {
-            let total: Option<i64> = if request.count_total {
-                Some($filtered.count().get_result(conn).await?)
-            } else {
-                None
-            };
-            let rows = $crate::store::paged!($filtered, $id, request)
+            let rows: Vec<$row> = $crate::store::paged!($filtered, $id, request)
                 .select(<$row>::as_select())
                 .load(conn)
                 .await?;
+            let total: Option<i64> = if !request.count_total {
+                None
+            } else if let Some(all) = $crate::store::whole_result(request, rows.len()) {
+                Some(all)
+            } else {
+                Some($filtered.count().get_result(conn).await?)
+            };
             Ok($crate::store::Page::from_rows(rows, total, request))
         })
     }};
 }
 pub(crate) use filtered_page;
+
+/// The number of matches when a page's `loaded` rows are all of them: a request without
+/// cursors got no more rows than it asked for (the query asks for one more).
+pub(crate) fn whole_result(request: &PageRequest, loaded: usize) -> Option<i64> {
+    let limit = usize::try_from(request.limit).ok()?;
+    (request.after.is_none() && request.before.is_none() && loaded <= limit)
+        .then(|| i64::try_from(loaded).ok())
+        .flatten()
+}
 
 /// Deletes rows of a per-integration table beyond the newest `keep` per integration and
 /// older than a cutoff (retention of logs, execution records, …). IDs sort by creation.
@@ -602,3 +614,35 @@ macro_rules! prune_per_integration {
     }};
 }
 pub(crate) use prune_per_integration;
+
+#[cfg(test)]
+mod tests {
+    use super::{PageRequest, whole_result};
+
+    #[test]
+    fn a_first_page_with_every_match_is_its_own_count() {
+        let first = |limit| PageRequest {
+            limit,
+            count_total: true,
+            ..PageRequest::default()
+        };
+        assert_eq!(whole_result(&first(50), 13), Some(13));
+        assert_eq!(whole_result(&first(50), 50), Some(50));
+        assert_eq!(whole_result(&first(50), 0), Some(0));
+        // One more than asked for: more exist, count them.
+        assert_eq!(whole_result(&first(50), 51), None);
+        assert_eq!(whole_result(&first(0), 1), None);
+        // Pages after or before a cursor do not see the rows on the other side.
+        let after = PageRequest {
+            after: Some("int_1".into()),
+            ..first(50)
+        };
+        assert_eq!(whole_result(&after, 3), None);
+        let before = PageRequest {
+            before: Some("int_9".into()),
+            from_end: true,
+            ..first(50)
+        };
+        assert_eq!(whole_result(&before, 3), None);
+    }
+}

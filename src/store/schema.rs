@@ -504,3 +504,14 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(syncs, sync_runs, sync_records);
+
+diesel::table! {
+    /// One row per (tag, integration), kept by triggers from `integrations.tags`.
+    integration_tags (tag, integration_id) {
+        tag -> Text,
+        integration_id -> Text,
+    }
+}
+
+diesel::joinable!(integration_tags -> integrations (integration_id));
+diesel::allow_tables_to_appear_in_same_query!(integration_tags, integrations);

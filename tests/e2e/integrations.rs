@@ -12,6 +12,7 @@ on_both_backends!(
     filters_and_paging_select_integrations,
     delete_and_enable_leave_a_trail,
     bad_input_is_refused_and_writes_nothing,
+    text_search_and_tag_filter_follow_every_change,
 );
 
 const FIELDS: &str = "id name description category protocol status enabled tags baseUrl config headers authKind timeoutMs retryPolicy { maxRetries baseDelayMs maxDelayMs } rateLimit { requestsPerMinute burst } cache { enabled ttlSeconds } createdBy version createdAt updatedAt project { id slug }";
@@ -466,5 +467,169 @@ async fn bad_input_is_refused_and_writes_nothing(backend: Backend) {
         .await;
     assert_eq!(code(&body), "NOT_FOUND");
     assert_eq!(integration_count(&server).await, 1, "nothing was written");
+    server.stop().await;
+}
+
+/// The text filter is a case-insensitive substring of name or description and the tag
+/// filter an exact tag, on both backends, whichever index serves them (FTS5 trigram or
+/// LIKE on SQLite, trigram GIN on PostgreSQL; `integration_tags`), and both follow
+/// creates, updates and deletes in the same transaction.
+async fn text_search_and_tag_filter_follow_every_change(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let project = server.create_project("Acme").await;
+    let specs = [
+        (
+            "Jira Cloud",
+            Some("Issue TRACKER"),
+            json!(["prod", "team-a"]),
+        ),
+        ("Slack", Some("team chat"), json!(["prod"])),
+        ("GitHub Actions", None, json!(["ci"])),
+        ("Percent 100% done", Some("under_score"), json!(["team-a"])),
+        ("Say \"hi\" bot", Some("back\\slash"), json!([])),
+        ("Underxscore", Some("100 percent"), json!(["ci", "team-a"])),
+    ];
+    let mut ids = Vec::new();
+    for (name, description, tags) in specs {
+        let body = create(
+            &server,
+            json!({ "projectId": project, "name": name, "category": "CI_CD",
+                    "description": description, "tags": tags }),
+        )
+        .await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        ids.push(
+            body["data"]["createIntegration"]["integration"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let query = "query($f: IntegrationFilter) { integrations(filter: $f) { totalCount edges { node { name } } } }";
+    let check = |filter: Value, expected: Vec<&'static str>| {
+        let server = &server;
+        async move {
+            let data = server
+                .ok(&server.admin, query, json!({ "f": filter }))
+                .await;
+            let names: Vec<String> = data["integrations"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["name"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(names, expected, "filter {filter}");
+            assert_eq!(
+                data["integrations"]["totalCount"],
+                expected.len(),
+                "filter {filter}"
+            );
+        }
+    };
+    // Substrings, any case, inside words and across spaces, in name or description.
+    check(json!({ "text": "IRA c" }), vec!["Jira Cloud"]).await;
+    check(json!({ "text": "tracker" }), vec!["Jira Cloud"]).await;
+    check(json!({ "text": "hub act" }), vec!["GitHub Actions"]).await;
+    check(
+        json!({ "text": "ACK" }),
+        vec!["Jira Cloud", "Slack", "Say \"hi\" bot"],
+    )
+    .await;
+    check(json!({ "text": "am ch" }), vec!["Slack"]).await;
+    // LIKE's wildcards and escape, and FTS's quotes, are plain characters.
+    check(json!({ "text": "100%" }), vec!["Percent 100% done"]).await;
+    check(json!({ "text": "r_s" }), vec!["Percent 100% done"]).await;
+    check(json!({ "text": "\"hi\"" }), vec!["Say \"hi\" bot"]).await;
+    check(json!({ "text": "k\\s" }), vec!["Say \"hi\" bot"]).await;
+    check(json!({ "text": "%" }), vec!["Percent 100% done"]).await;
+    // Short terms (below a trigram) still match substrings.
+    check(
+        json!({ "text": "ck" }),
+        vec!["Jira Cloud", "Slack", "Say \"hi\" bot"],
+    )
+    .await;
+    check(
+        json!({ "text": "s" }),
+        vec![
+            "Jira Cloud",
+            "Slack",
+            "GitHub Actions",
+            "Percent 100% done",
+            "Say \"hi\" bot",
+            "Underxscore",
+        ],
+    )
+    .await;
+    check(json!({ "text": "nothing like it" }), vec![]).await;
+    // Tags are exact, case-normalised, and combine with the other filters.
+    check(
+        json!({ "tag": "team-a" }),
+        vec!["Jira Cloud", "Percent 100% done", "Underxscore"],
+    )
+    .await;
+    check(
+        json!({ "tag": "TEAM-A", "text": "perc" }),
+        vec!["Percent 100% done", "Underxscore"],
+    )
+    .await;
+    check(
+        json!({ "tag": "team-a", "text": "pe" }),
+        vec!["Percent 100% done", "Underxscore"],
+    )
+    .await;
+    check(json!({ "tag": "team", "text": "perc" }), vec![]).await;
+    check(
+        json!({ "tag": "prod", "category": "CI_CD", "text": "slack" }),
+        vec!["Slack"],
+    )
+    .await;
+    check(json!({ "tag": "prod", "category": "MONITORING" }), vec![]).await;
+
+    // Updates move the indexes with them.
+    let body = update(
+        &server,
+        json!({ "id": ids[0], "name": "Linear", "description": null, "tags": ["dev"] }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    check(json!({ "text": "jira" }), vec![]).await;
+    check(json!({ "text": "tracker" }), vec![]).await;
+    check(json!({ "text": "linear" }), vec!["Linear"]).await;
+    check(
+        json!({ "tag": "team-a" }),
+        vec!["Percent 100% done", "Underxscore"],
+    )
+    .await;
+    check(json!({ "tag": "dev", "text": "line" }), vec!["Linear"]).await;
+    check(json!({ "tag": "prod" }), vec!["Slack"]).await;
+    // An update that leaves name, description and tags alone keeps them findable.
+    let body = update(&server, json!({ "id": ids[1], "enabled": false })).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    check(json!({ "tag": "prod", "text": "chat" }), vec!["Slack"]).await;
+    check(json!({ "text": "team chat" }), vec!["Slack"]).await;
+
+    // Deletes take the rows out of both.
+    for id in [&ids[1], &ids[5]] {
+        server
+            .ok(
+                &server.admin,
+                "mutation($id: ID!) { deleteIntegration(id: $id) { deletedId } }",
+                json!({ "id": id }),
+            )
+            .await;
+    }
+    check(json!({ "text": "slack" }), vec![]).await;
+    check(json!({ "tag": "prod" }), vec![]).await;
+    check(json!({ "tag": "ci" }), vec!["GitHub Actions"]).await;
+    check(json!({ "text": "percent" }), vec!["Percent 100% done"]).await;
+    // A new integration may take a deleted one's name and is found (nothing stale).
+    let body = create(
+        &server,
+        json!({ "projectId": project, "name": "Slack", "category": "COMMUNICATION", "tags": ["ci"] }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    check(json!({ "text": "slack" }), vec!["Slack"]).await;
+    check(json!({ "tag": "ci" }), vec!["GitHub Actions", "Slack"]).await;
     server.stop().await;
 }

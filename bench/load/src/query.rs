@@ -1,66 +1,343 @@
-//! `graphql`: closed-loop GraphQL query load (by default the 50-row integrations page of
-//! bench/run.sh) over keep-alive connections.
+//! `graphql`: GraphQL list-page load at data scale (issue 12). Seeds the store up to
+//! `--integrations` (batched `createIntegration` calls through the API, several in flight),
+//! then measures the plain 50-row page and a filtered page (category + tag + text,
+//! `totalCount`, health and credentials info) flat out (closed loop, `--connections`) and at
+//! a fixed rate (open loop, `--rate`; latency counted from each request's scheduled send
+//! time, so a stall shows instead of being waited out). With `--bare URL` (the bare handler
+//! of `bench_server`, bench/README.md) it runs the same pages there and prints the
+//! GraphQL/bare ratio the way bench/run.sh does (flat-out requests/s).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, bail};
 use clap::Args;
-use serde_json::json;
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
 
-use crate::gql::{Gql, lit};
+use crate::gql::{Gql, http_client, lit};
 use crate::report::{self, Table, histogram, int, progress, rate};
 use crate::server::{CpuSample, Target};
 
+/// The plain page of bench/run.sh.
+const PLAIN: &str = "{ integrations(first: 50) { edges { node { id name status } } } }";
+
 #[derive(Args, Debug)]
 pub struct GraphqlArgs {
-    /// Concurrent connections, one request in flight each.
+    /// Concurrent connections of the flat-out runs, one request in flight each.
     #[arg(long, default_value_t = 64)]
     connections: usize,
-    /// Seconds of load.
+    /// Seconds of each run (flat out, then at the fixed rate, per page).
     #[arg(long, default_value_t = 20)]
     duration: u64,
-    /// Integrations created first (100 per request).
+    /// Integrations in the store: the tool creates what is missing (see `seed_input`).
     #[arg(long, default_value_t = 1000)]
     integrations: usize,
-    /// The query sent.
-    #[arg(
-        long,
-        default_value = "{ integrations(first: 50) { edges { node { id name status } } } }"
-    )]
-    query: String,
+    /// createIntegration fields (aliases) per seeding request.
+    #[arg(long, default_value_t = 100)]
+    seed_batch: usize,
+    /// Seeding requests in flight.
+    #[arg(long, default_value_t = 4)]
+    seed_parallel: usize,
+    /// Requests per second of the fixed-rate runs (0: skip them).
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// Which pages: `plain`, `filtered`, or both (comma-separated).
+    #[arg(long, default_value = "plain,filtered")]
+    pages: String,
+    /// Replaces the plain page's query.
+    #[arg(long)]
+    query: Option<String>,
+    /// The bare handler's base URL (bench_server's `bare` address without `/bare`): the
+    /// same pages without GraphQL and auth, for the GraphQL/bare ratio.
+    #[arg(long)]
+    bare: Option<String>,
+}
+
+/// What the seeded store looks like: 40 vendors (each with its category), 200 team tags
+/// and 3 environment tags, spread by a hash of the index so filters are independent.
+/// bench/bench_server.rs seeds the same rows (keep the two in step).
+const VENDORS: [(&str, &str); 40] = [
+    ("jira", "PROJECT_MANAGEMENT"),
+    ("linear", "PROJECT_MANAGEMENT"),
+    ("asana", "PROJECT_MANAGEMENT"),
+    ("trello", "PROJECT_MANAGEMENT"),
+    ("slack", "COMMUNICATION"),
+    ("discord", "COMMUNICATION"),
+    ("zoom", "COMMUNICATION"),
+    ("mattermost", "COMMUNICATION"),
+    ("github", "VERSION_CONTROL"),
+    ("gitlab", "VERSION_CONTROL"),
+    ("bitbucket", "VERSION_CONTROL"),
+    ("s3", "CLOUD_STORAGE"),
+    ("dropbox", "CLOUD_STORAGE"),
+    ("gcs", "CLOUD_STORAGE"),
+    ("jenkins", "CI_CD"),
+    ("circleci", "CI_CD"),
+    ("buildkite", "CI_CD"),
+    ("datadog", "MONITORING"),
+    ("pagerduty", "MONITORING"),
+    ("grafana", "MONITORING"),
+    ("sentry", "MONITORING"),
+    ("openai", "AI_SERVICE"),
+    ("anthropic", "AI_SERVICE"),
+    ("salesforce", "CRM"),
+    ("hubspot", "CRM"),
+    ("sendgrid", "EMAIL"),
+    ("mailgun", "EMAIL"),
+    ("postgres", "DATABASE"),
+    ("snowflake", "DATABASE"),
+    ("kafka", "MESSAGING"),
+    ("rabbitmq", "MESSAGING"),
+    ("sftp", "FILE_TRANSFER"),
+    ("segment", "ANALYTICS"),
+    ("mixpanel", "ANALYTICS"),
+    ("mastodon", "SOCIAL_MEDIA"),
+    ("autocad", "CAD"),
+    ("ansys", "SIMULATION"),
+    ("cadence", "EDA"),
+    ("selenium", "TESTING"),
+    ("webhookrelay", "CUSTOM"),
+];
+const ENVS: [&str; 3] = ["prod", "staging", "dev"];
+
+fn splitmix(i: u64) -> u64 {
+    let mut x = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The i-th seeded integration: (name, description, category, tags).
+pub fn seed_row(i: usize) -> (String, String, &'static str, [String; 2]) {
+    let h = splitmix(i as u64);
+    let (vendor, category) = VENDORS[(h % 40) as usize];
+    let team = (h >> 16) % 200;
+    let env = ENVS[((h >> 32) % 3) as usize];
+    (
+        format!("{vendor}-{i:06}"),
+        format!("{vendor} for team-{team:03} ({env})"),
+        category,
+        [format!("team-{team:03}"), env.to_owned()],
+    )
+}
+
+fn seed_input(project: &str, i: usize) -> String {
+    let (name, description, category, tags) = seed_row(i);
+    format!(
+        "{{ projectId: {}, name: {}, description: {}, category: {category}, baseUrl: \"https://example.com/api\", tags: [{}, {}] }}",
+        lit(project),
+        lit(&name),
+        lit(&description),
+        lit(&tags[0]),
+        lit(&tags[1]),
+    )
+}
+
+/// The filtered page: ~2.5 % of the rows are jira (all PROJECT_MANAGEMENT), 0.5 % carry
+/// team-042, so about 12 per 100,000 match all three.
+const FILTERED: &str = "{ integrations(first: 50, filter: { category: PROJECT_MANAGEMENT, tag: \"team-042\", text: \"jira\" }) { totalCount edges { node { id name status category tags health { status } credentials { kind } } } } }";
+const FILTERED_BARE: &str = "/bare/filtered?category=PROJECT_MANAGEMENT&tag=team-042&text=jira";
+
+struct Page {
+    name: &'static str,
+    graphql: String,
+    bare_path: &'static str,
 }
 
 pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
     let gql = Gql::new(target.graphql_url(), &target.token);
-    let project = gql.create_project("load graphql").await?;
-    progress(format!("creating {} integrations", args.integrations));
-    let (_, created_in) = gql
-        .create_integrations(args.integrations, 100, 4, |i| {
-            format!(
-                "{{ projectId: {}, name: {}, category: PROJECT_MANAGEMENT, baseUrl: \"https://example.com/api\", tags: [\"load\"] }}",
-                lit(&project),
-                lit(&format!("integration {i}"))
-            )
-        })
-        .await?;
-    // One check that the query answers without errors before loading it.
-    gql.run(&args.query, json!({})).await?;
-    progress(format!(
-        "{} connections for {} s",
-        args.connections, args.duration
+    let existing = gql
+        .run("{ integrations(first: 0) { totalCount } }", json!({}))
+        .await?["integrations"]["totalCount"]
+        .as_u64()
+        .context("totalCount")? as usize;
+    let seeding = if existing < args.integrations {
+        let missing = args.integrations - existing;
+        progress(format!(
+            "creating {missing} integrations ({} per request, {} in flight)",
+            args.seed_batch, args.seed_parallel
+        ));
+        let project = gql.create_project("load graphql").await?;
+        let (_, took) = gql
+            .create_integrations(missing, args.seed_batch, args.seed_parallel, |i| {
+                seed_input(&project, existing + i)
+            })
+            .await?;
+        format!(
+            "{} created at {} ({} per createIntegration batch, {} in flight)",
+            int(missing as u64),
+            rate(missing as f64, took),
+            args.seed_batch,
+            args.seed_parallel
+        )
+    } else {
+        format!("{} already there", int(existing as u64))
+    };
+
+    let mut pages = Vec::new();
+    for name in args.pages.split(',').map(str::trim) {
+        match name {
+            "plain" => pages.push(Page {
+                name: "plain",
+                graphql: args.query.clone().unwrap_or_else(|| PLAIN.to_owned()),
+                bare_path: "/bare",
+            }),
+            "filtered" => pages.push(Page {
+                name: "filtered",
+                graphql: FILTERED.to_owned(),
+                bare_path: FILTERED_BARE,
+            }),
+            other => bail!("unknown page `{other}` (plain, filtered)"),
+        }
+    }
+
+    let mut t = Table::new(format!(
+        "graphql: {} integrations, {} connections flat out, {} req/s fixed, {} s per run",
+        int(args.integrations as u64),
+        args.connections,
+        args.rate,
+        args.duration
     ));
-    let body = serde_json::to_vec(&json!({ "query": args.query }))?;
-    let cpu0 = CpuSample::take(target);
+    t.row("server", &target.describe);
+    t.row("store", seeding);
+    let http = http_client();
+    for page in &pages {
+        // One check that the query answers without errors before loading it.
+        let data = gql.run(&page.graphql, json!({})).await?;
+        let rows = data["integrations"]["edges"].as_array().map_or(0, Vec::len);
+        let total = data["integrations"]["totalCount"].as_u64();
+        t.row(
+            format!("{}: query", page.name),
+            format!(
+                "`{}` ({rows} rows{})",
+                page.graphql,
+                total.map_or(String::new(), |n| format!(", totalCount {n}"))
+            ),
+        );
+        let body = serde_json::to_vec(&json!({ "query": page.graphql }))?;
+        let send_gql = {
+            let gql = gql.clone();
+            let body = body.clone();
+            Arc::new(move || {
+                let (gql, body) = (gql.clone(), body.clone());
+                async move { gql.post_ok(body).await }
+            })
+        };
+        progress(format!("{}: flat out, {} s", page.name, args.duration));
+        let cpu0 = CpuSample::take(target);
+        let flat = flat_out(args.connections, args.duration, send_gql.clone()).await?;
+        let cpu1 = CpuSample::take(target);
+        t.row(
+            format!("{}: GraphQL flat out", page.name),
+            format!(
+                "{}; server CPU {}",
+                flat.describe(),
+                cpu1.describe_since(&cpu0)
+            ),
+        );
+        if args.rate > 0 {
+            progress(format!(
+                "{}: {} req/s, {} s",
+                page.name, args.rate, args.duration
+            ));
+            let fixed = fixed_rate(args.rate, args.duration, send_gql).await?;
+            t.row(
+                format!("{}: GraphQL at {} req/s", page.name, args.rate),
+                fixed.describe(),
+            );
+        }
+        if let Some(bare) = &args.bare {
+            let url = format!("{}{}", bare.trim_end_matches('/'), page.bare_path);
+            let check = http
+                .get(&url)
+                .send()
+                .await?
+                .error_for_status()?
+                .text()
+                .await?;
+            let value: Value = serde_json::from_str(&check).context("bare answer")?;
+            let bare_rows = value["integrations"].as_array().map_or(0, Vec::len);
+            if bare_rows != rows {
+                bail!("bare {url} answered {bare_rows} rows, GraphQL {rows}");
+            }
+            let send_bare = {
+                let http = http.clone();
+                Arc::new(move || {
+                    let (http, url) = (http.clone(), url.clone());
+                    async move {
+                        matches!(http.get(&url).send().await, Ok(r) if r.status().is_success())
+                    }
+                })
+            };
+            progress(format!("{}: bare flat out, {} s", page.name, args.duration));
+            let bare_flat = flat_out(args.connections, args.duration, send_bare.clone()).await?;
+            t.row(
+                format!("{}: bare flat out", page.name),
+                bare_flat.describe(),
+            );
+            if args.rate > 0 {
+                let bare_fixed = fixed_rate(args.rate, args.duration, send_bare).await?;
+                t.row(
+                    format!("{}: bare at {} req/s", page.name, args.rate),
+                    bare_fixed.describe(),
+                );
+            }
+            t.row(
+                format!("{}: ratio GraphQL/bare (flat-out req/s)", page.name),
+                format!(
+                    "{:.2}",
+                    flat.per_second / bare_flat.per_second.max(f64::MIN_POSITIVE)
+                ),
+            );
+        }
+    }
+    t.row(
+        "server RSS at the end",
+        target.rss_kb().map_or("n/a".to_owned(), report::mb),
+    );
+    Ok(t)
+}
+
+struct RunFigures {
+    histogram: Histogram<u64>,
+    errors: u64,
+    per_second: f64,
+}
+
+impl RunFigures {
+    fn describe(&self) -> String {
+        format!(
+            "{} req/s ({} answered, {} errors or not sent); p50 / p99 / max {}",
+            int(self.per_second.round() as u64),
+            int(self.histogram.len()),
+            self.errors,
+            report::p50_p99_max(&self.histogram)
+        )
+    }
+}
+
+/// `connections` closed loops, one request in flight each.
+async fn flat_out<F, Fut>(
+    connections: usize,
+    duration: u64,
+    send: Arc<F>,
+) -> anyhow::Result<RunFigures>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
     let started = Instant::now();
-    let end = started + Duration::from_secs(args.duration);
-    let workers: Vec<_> = (0..args.connections.max(1))
+    let end = started + Duration::from_secs(duration);
+    let workers: Vec<_> = (0..connections.max(1))
         .map(|_| {
-            let (gql, body) = (gql.clone(), body.clone());
+            let send = send.clone();
             tokio::spawn(async move {
                 let mut h = histogram();
                 let mut errors = 0u64;
                 while Instant::now() < end {
                     let sent = Instant::now();
-                    if gql.post_ok(body.clone()).await {
+                    if send().await {
                         report::record(&mut h, sent.elapsed());
                     } else {
                         errors += 1;
@@ -70,6 +347,64 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
             })
         })
         .collect();
+    collect(workers, started).await
+}
+
+/// An open loop: request k is due at k / rate seconds, whatever the earlier ones do; its
+/// latency runs from when it was due. A request due while `MAX_IN_FLIGHT` are still
+/// waiting is not sent and counts as an error (a server that cannot keep up shows as
+/// errors and a lower achieved rate, and the run still ends on time).
+async fn fixed_rate<F, Fut>(
+    per_second: u64,
+    duration: u64,
+    send: Arc<F>,
+) -> anyhow::Result<RunFigures>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    const MAX_IN_FLIGHT: usize = 512;
+    let started = Instant::now();
+    let total = per_second * duration;
+    let limit = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+    let mut tasks = Vec::with_capacity(total as usize);
+    let mut not_sent = 0u64;
+    for k in 0..total {
+        let due = started + Duration::from_secs_f64(k as f64 / per_second as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let Ok(permit) = limit.clone().try_acquire_owned() else {
+            not_sent += 1;
+            continue;
+        };
+        let send = send.clone();
+        tasks.push(tokio::spawn(async move {
+            let ok = send().await;
+            drop(permit);
+            (ok, due.elapsed())
+        }));
+    }
+    let mut h = histogram();
+    let mut errors = not_sent;
+    for task in tasks {
+        let (ok, latency) = task.await?;
+        if ok {
+            report::record(&mut h, latency);
+        } else {
+            errors += 1;
+        }
+    }
+    let elapsed = started.elapsed();
+    Ok(RunFigures {
+        per_second: h.len() as f64 / elapsed.as_secs_f64(),
+        histogram: h,
+        errors,
+    })
+}
+
+async fn collect(
+    workers: Vec<tokio::task::JoinHandle<(Histogram<u64>, u64)>>,
+    started: Instant,
+) -> anyhow::Result<RunFigures> {
     let mut all = histogram();
     let mut errors = 0;
     for w in workers {
@@ -78,36 +413,9 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
         errors += e;
     }
     let elapsed = started.elapsed();
-    let cpu1 = CpuSample::take(target);
-
-    let mut t = Table::new(format!(
-        "graphql: {} connections, {} s",
-        args.connections, args.duration
-    ));
-    t.row("server", &target.describe);
-    t.row(
-        "parameters",
-        format!(
-            "{} integrations in the store (created at {}); query `{}`",
-            int(args.integrations as u64),
-            rate(args.integrations as f64, created_in),
-            args.query
-        ),
-    );
-    t.row(
-        "requests",
-        format!(
-            "{} = {} ({} errors)",
-            int(all.len()),
-            rate(all.len() as f64, elapsed),
-            errors
-        ),
-    );
-    t.row("latency p50 / p99 / max", report::p50_p99_max(&all));
-    t.row("server CPU", cpu1.describe_since(&cpu0));
-    t.row(
-        "server RSS at the end",
-        target.rss_kb().map_or("n/a".to_owned(), report::mb),
-    );
-    Ok(t)
+    Ok(RunFigures {
+        per_second: all.len() as f64 / elapsed.as_secs_f64(),
+        histogram: all,
+        errors,
+    })
 }

@@ -1,0 +1,11 @@
+DROP TRIGGER integrations_search_delete;
+DROP TRIGGER integrations_search_update;
+DROP TRIGGER integrations_search_insert;
+DROP TABLE integrations_fts;
+DROP TABLE integration_search;
+DROP TRIGGER integrations_tags_update;
+DROP TRIGGER integrations_tags_insert;
+DROP TABLE integration_tags;
+DROP INDEX integrations_enabled_idx;
+DROP INDEX integrations_status_idx;
+DROP INDEX integrations_category_idx;
