@@ -1623,9 +1623,9 @@ impl<'a> Checker<'a> {
             None | Some(Value::Null) => {}
             Some(Value::Array(events)) => {
                 for (i, event) in events.iter().enumerate() {
-                    if !event.as_str().is_some_and(|e| !e.trim().is_empty()) {
+                    if event.as_str().is_none_or(|e| e.trim().is_empty()) {
                         self.err(
-                            &format!("{path}[{i}]"),
+                            format!("{path}[{i}]"),
                             format!("must be a non-empty event name, got {}", kind_of(event)),
                         );
                     }
