@@ -29,6 +29,8 @@ pub enum Node {
     Alert(super::alerts::Alert),
     AlertRule(super::alerts::AlertRule),
     Template(super::templates::Template),
+    Sync(super::syncs::SyncObject),
+    SyncRun(super::syncs::SyncRun),
 }
 
 #[derive(Default)]
@@ -63,6 +65,12 @@ impl NodeQuery {
             Some(IdKind::Alert) => Node::Alert(super::alerts::get(ctx, &id).await?),
             Some(IdKind::AlertRule) => Node::AlertRule(super::alerts::get_rule(ctx, &id).await?),
             Some(IdKind::Template) => Node::Template(super::templates::get(ctx, &id).await?),
+            Some(IdKind::Sync) => Node::Sync(super::syncs::SyncObject(
+                crate::domain::sync::get(store, caller, &id).await?,
+            )),
+            Some(IdKind::SyncRun) => Node::SyncRun(super::syncs::SyncRun(
+                crate::domain::sync::get_run(store, caller, &id).await?,
+            )),
             _ => return Err(AppError::not_found("node", id.as_str()).into()),
         };
         Ok(Some(node))

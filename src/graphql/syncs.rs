@@ -32,7 +32,7 @@ async fn integration_of(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Integra
 
 #[Object(name = "Sync")]
 impl SyncObject {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
     /// The integration it reads from.
@@ -110,7 +110,7 @@ pub struct SyncRun(pub domain::SyncRun);
 
 #[Object]
 impl SyncRun {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
     /// The sync; null once it is deleted.

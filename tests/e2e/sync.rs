@@ -299,7 +299,24 @@ async fn create_sync(
 async fn run_sync(server: &TestServer, sync: &str) -> String {
     let data = server.ok(&server.admin, RUN, json!({ "id": sync })).await;
     assert_eq!(data["runSync"]["status"], "RUNNING");
-    data["runSync"]["id"].as_str().unwrap().to_owned()
+    let run = data["runSync"]["id"].as_str().unwrap().to_owned();
+    // Both are nodes: `node(id:)` finds them by their global IDs.
+    let nodes = server
+        .ok(
+            &server.admin,
+            "query($s: ID!, $r: ID!) { s: node(id: $s) { __typename id } r: node(id: $r) { __typename id } }",
+            json!({ "s": sync, "r": run }),
+        )
+        .await;
+    assert_eq!(
+        (&nodes["s"]["__typename"], &nodes["s"]["id"]),
+        (&json!("Sync"), &json!(sync))
+    );
+    assert_eq!(
+        (&nodes["r"]["__typename"], &nodes["r"]["id"]),
+        (&json!("SyncRun"), &json!(run))
+    );
+    run
 }
 
 async fn get_run(server: &TestServer, run: &str) -> Value {
