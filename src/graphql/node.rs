@@ -13,10 +13,6 @@ use crate::error::AppError;
 use crate::ids::IdKind;
 
 /// An object with a global ID.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one short-lived value per node(id:) call"
-)]
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID"))]
 pub enum Node {
