@@ -19,7 +19,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::support::PgDatabase;
 
-const PASSPHRASE: &str = "replica test passphrase";
 /// Generous: CI runs the suite on 2 cores, debug builds.
 const WAIT: Duration = Duration::from_secs(60);
 const PUBLISH: &str =
@@ -34,13 +33,20 @@ struct Replica {
 }
 
 impl Replica {
-    fn start(db: &PgDatabase, data_dir: &std::path::Path, args: &[&str]) -> Replica {
+    /// Replicas of one deployment share the master key: a passphrase made per test
+    /// (`passphrase`), given through the environment as in production.
+    fn start(
+        db: &PgDatabase,
+        data_dir: &std::path::Path,
+        passphrase: &str,
+        args: &[&str],
+    ) -> Replica {
         let mut child = Command::new(env!("CARGO_BIN_EXE_patchbay"))
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env("PATCHBAY_DATABASE_URL", &db.url)
             .env("PATCHBAY_DATA_DIR", data_dir)
-            .env("PATCHBAY_MASTER_KEY", PASSPHRASE)
+            .env("PATCHBAY_MASTER_KEY", passphrase)
             .env("PATCHBAY_ALLOW_PRIVATE_NETWORKS", "true")
             .env("PATCHBAY_WEBHOOK_TIMEOUT_SECS", "2")
             .env("PATCHBAY_DB_POOL_SIZE", "6")
@@ -401,12 +407,13 @@ async fn three_replicas_share_the_work_and_survive_a_kill() {
     }
     let db = PgDatabase::create().await;
     let dir = tempfile::tempdir().unwrap();
-    let first = Replica::start(&db, dir.path(), &[]);
+    let passphrase = uuid::Uuid::new_v4().to_string();
+    let first = Replica::start(&db, dir.path(), &passphrase, &[]);
     let token = first.token.clone().expect("the first start prints a token");
     let mut replicas = vec![
         first,
-        Replica::start(&db, dir.path(), &[]),
-        Replica::start(&db, dir.path(), &[]),
+        Replica::start(&db, dir.path(), &passphrase, &[]),
+        Replica::start(&db, dir.path(), &passphrase, &[]),
     ];
     wait_for_listeners(&db, 3).await;
     let http = reqwest::Client::new();
@@ -599,9 +606,10 @@ async fn api_and_worker_replicas_split_the_work() {
         return;
     }
     let db = PgDatabase::create().await;
-    let api = Replica::start(&db, dir.path(), &["--api"]);
+    let passphrase = uuid::Uuid::new_v4().to_string();
+    let api = Replica::start(&db, dir.path(), &passphrase, &["--api"]);
     let token = api.token.clone().expect("the first start prints a token");
-    let worker = Replica::start(&db, dir.path(), &["--worker"]);
+    let worker = Replica::start(&db, dir.path(), &passphrase, &["--worker"]);
     wait_for_listeners(&db, 2).await;
     let http = reqwest::Client::new();
 
