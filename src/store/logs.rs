@@ -8,7 +8,7 @@ use diesel::{
 use diesel_async::RunQueryDsl;
 
 use super::schema::logs;
-use super::{Page, PageRequest, Store, StoreResult, filtered_page, journaled, lower};
+use super::{Page, PageRequest, Store, StoreResult, filtered_page, lower};
 
 #[derive(
     Debug,
@@ -126,10 +126,10 @@ pub async fn prune(
     )
 }
 
-/// Writes a journal on its own (for events that change nothing else, such as a failed refresh).
+/// Writes a journal on its own (for events that change nothing else, such as a failed
+/// refresh or a published event), together with others written meanwhile.
 pub async fn insert_journal(store: &Store, journal: &super::Journal) -> StoreResult<()> {
-    use diesel_async::AsyncConnection;
-    journaled!(store, journal, |conn| {})
+    store.write_journal(journal.clone()).await
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod audit;
 pub mod events;
 pub mod executions;
+mod group_commit;
 pub mod health;
 pub mod integrations;
 pub mod jobs;
@@ -185,7 +186,12 @@ pub struct Store {
     pools: std::sync::Arc<Pools>,
     target: DatabaseTarget,
     latest_migration: std::sync::Arc<str>,
+    /// Standalone journals waiting to be written together.
+    group_commit: std::sync::Arc<group_commit::GroupCommit>,
 }
+
+/// Rows per multi-row INSERT (PostgreSQL allows 65,535 bound values per statement).
+pub(crate) const ROWS_PER_INSERT: usize = 1000;
 
 impl Store {
     /// Opens the store and applies pending migrations: the start-up path.
@@ -211,6 +217,7 @@ impl Store {
         let store = Store {
             pools: std::sync::Arc::new(pools),
             latest_migration: migrate::latest_version(target.backend())?.into(),
+            group_commit: std::sync::Arc::default(),
             target,
         };
         store.ping().await?;

@@ -13,8 +13,8 @@ use super::schema::{
     deliveries, delivery_attempts, events, incoming_webhook_secrets, jobs, webhooks,
 };
 use super::{
-    Journal, Page, PageRequest, Store, StoreError, StoreResult, filtered_page, journaled,
-    with_read, with_write,
+    Journal, Page, PageRequest, ROWS_PER_INSERT, Store, StoreError, StoreResult, filtered_page,
+    journaled, with_read, with_write,
 };
 
 #[derive(
@@ -331,9 +331,6 @@ macro_rules! with_batch_writes {
         }
     }};
 }
-
-/// Rows per multi-row INSERT (PostgreSQL allows 65,535 bound values per statement).
-const ROWS_PER_INSERT: usize = 1000;
 
 /// Finished attempts applied to their deliveries in one statement (PostgreSQL).
 async fn update_deliveries_pg(
