@@ -21,9 +21,7 @@ use crate::ids::{IdKind, new_id};
 use crate::outbound::classify::parse_retry_after;
 use crate::store::events::EventRow;
 use crate::store::jobs::{self as job_store, JobRow};
-use crate::store::webhooks::{
-    self as webhook_store, AttemptRecord, AttemptRow, DeliveryRow, WebhookRow,
-};
+use crate::store::webhooks::{self as webhook_store, AttemptRecord, AttemptRow, WebhookRow};
 use crate::store::{Journal, Store, now};
 
 /// Bytes of a response body kept with an attempt.
@@ -128,8 +126,7 @@ impl EndpointLimits {
     }
 }
 
-/// What a delivery needs: the delivery, its endpoint and its event.
-pub type DeliveryContext = (DeliveryRow, WebhookRow, EventRow);
+pub use crate::store::webhooks::DeliveryContext;
 
 /// The delivery a job is for.
 pub fn delivery_id(job: &JobRow) -> Option<String> {

@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 use crate::app::App;
 use crate::domain::webhooks::{DELIVER_JOB, first_delay, plan_events};
 use crate::events::BusEvent;
+use crate::store::jobs::JobRow;
+use crate::store::webhooks::DeliveryContext;
 use crate::store::{jobs as job_store, now, pg, webhooks as webhook_store};
 
 const POLL: Duration = Duration::from_millis(500);
@@ -72,8 +74,23 @@ pub fn spawn(app: Arc<App>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
     };
     let mut tasks = vec![listener, receiver];
     if workers {
-        tasks.push(tokio::spawn(dispatcher(app.clone(), shutdown.clone())));
-        tasks.push(tokio::spawn(delivery_worker(app.clone(), shutdown.clone())));
+        // The dispatcher hands the jobs it leases for this process to the delivery worker.
+        let (handover, handed_over) = tokio::sync::mpsc::unbounded_channel();
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+        tasks.push(tokio::spawn(dispatcher(
+            app.clone(),
+            shutdown.clone(),
+            Handing {
+                jobs: handover,
+                slots: slots.clone(),
+            },
+        )));
+        tasks.push(tokio::spawn(delivery_worker(
+            app.clone(),
+            shutdown.clone(),
+            slots,
+            handed_over,
+        )));
         tasks.extend(monitor::spawn(app.clone(), shutdown.clone()));
         tasks.push(tokio::spawn(sync::scheduler(app.clone(), shutdown.clone())));
     } else {
@@ -124,7 +141,7 @@ async fn forward_wakes(app: Arc<App>, shutdown: CancellationToken) {
 /// lock, taken over within a poll when the leader dies): dispatching is safe from any
 /// number of replicas (`SKIP LOCKED`, the dispatched flag), but only a single publisher
 /// gives every subscriber, on every replica, a project's events in the same order.
-async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
+async fn dispatcher(app: Arc<App>, shutdown: CancellationToken, handing: Handing) {
     let plan = plan_events(first_delay(&app));
     let elected = matches!(app.store.backend(), crate::store::Backend::Postgres);
     let mut leadership: Option<pg::Leadership> = None;
@@ -161,7 +178,7 @@ async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
             .dispatch_leader
             .store(leading, Ordering::Relaxed);
         if leading {
-            dispatch_all(&app, &plan).await;
+            dispatch_all(&app, &plan, &handing).await;
         }
         tokio::select! {
             () = shutdown.cancelled() => return,
@@ -177,13 +194,45 @@ async fn dispatcher(app: Arc<App>, shutdown: CancellationToken) {
     }
 }
 
+/// Where the dispatcher hands the jobs it leased for this process's delivery worker.
+struct Handing {
+    jobs: tokio::sync::mpsc::UnboundedSender<Vec<(JobRow, DeliveryContext)>>,
+    /// The delivery worker's free slots bound how many it is handed.
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// How long a delivery job stays leased: past the attempt's timeout, so a crashed
+/// worker's jobs come back soon after it.
+fn delivery_lease(app: &App) -> chrono::NaiveDateTime {
+    let lease = app.config.webhooks.timeout * 2 + Duration::from_secs(5);
+    now() + chrono::Duration::from_std(lease).unwrap_or_default()
+}
+
 /// Dispatches undispatched outbox events, a batch per transaction, until none are left.
-async fn dispatch_all(app: &App, plan: &webhook_store::DeliveryPlan) {
+/// Deliveries due now go straight to this process's delivery worker, leased to it in
+/// the dispatch transaction, as far as its slots and each endpoint's room go; the rest
+/// wait in the store for any replica's worker to claim.
+async fn dispatch_all(app: &App, plan: &webhook_store::DeliveryPlan, handing: &Handing) {
     loop {
-        match webhook_store::dispatch_events(&app.store, DISPATCH_BATCH, plan).await {
-            Ok((events, planned)) => {
+        let room = |key: &str| app.workers.endpoint_limits.room(key);
+        let handover = webhook_store::Handover {
+            owner: &app.workers.worker_id,
+            lease_until: delivery_lease(app),
+            room: &room,
+            limit: handing.slots.available_permits(),
+        };
+        let handover = (!handing.jobs.is_closed()).then_some(&handover);
+        match webhook_store::dispatch_events(&app.store, DISPATCH_BATCH, plan, handover).await {
+            Ok(dispatched) => {
+                let events = dispatched.events;
                 let done = (events.len() as i64) < DISPATCH_BATCH;
-                if planned > 0 {
+                let handed = dispatched.handed_over.len();
+                if handed > 0 && handing.jobs.send(dispatched.handed_over).is_err() {
+                    // The worker stopped (shutting down): the leases run out and any
+                    // replica claims the jobs then.
+                    tracing::debug!("delivery worker gone; handed-over jobs wait for their lease");
+                }
+                if dispatched.planned > handed {
                     app.workers.wake.deliveries.notify_one();
                     // Other replicas' workers share the jobs.
                     if let Err(err) = pg::notify(&app.store, pg::DELIVERIES_CHANNEL, "").await {
@@ -205,25 +254,31 @@ async fn dispatch_all(app: &App, plan: &webhook_store::DeliveryPlan) {
     }
 }
 
-async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
-    let recorder = delivery::Recorder::spawn(app.store.clone());
+async fn delivery_worker(
+    app: Arc<App>,
+    shutdown: CancellationToken,
+    slots: Arc<tokio::sync::Semaphore>,
+    mut handed_over: tokio::sync::mpsc::UnboundedReceiver<Vec<(JobRow, DeliveryContext)>>,
+) {
+    let worker = DeliveryWorker {
+        recorder: delivery::Recorder::spawn(app.store.clone()),
+        app,
+        slots,
+    };
+    let app = &worker.app;
     let mut in_flight = tokio::task::JoinSet::new();
-    // A lease outlives the attempt's timeout; a crashed worker's jobs come back after it.
-    let lease = app.config.webhooks.timeout * 2 + Duration::from_secs(5);
     loop {
         loop {
             while in_flight.try_join_next().is_some() {}
-            let free = slots.available_permits().min(256) as i64;
+            let free = worker.slots.available_permits().min(256) as i64;
             if free == 0 {
                 break;
             }
-            let lease_until = now() + chrono::Duration::from_std(lease).unwrap_or_default();
             let claimed = match job_store::claim(
                 &app.store,
                 DELIVER_JOB,
                 &app.workers.worker_id,
-                lease_until,
+                delivery_lease(app),
                 free,
                 &|key| app.workers.endpoint_limits.room(key),
             )
@@ -236,35 +291,7 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                 }
             };
             let count = claimed.len() as i64;
-            // What the claimed deliveries need, in one read for the batch.
-            let ids: Vec<String> = claimed.iter().filter_map(delivery::delivery_id).collect();
-            let mut contexts = match webhook_store::delivery_contexts(&app.store, &ids).await {
-                Ok(contexts) => contexts,
-                Err(err) => {
-                    // The claimed jobs come back when their lease expires.
-                    tracing::warn!(error = %err, "reading claimed deliveries failed; will retry");
-                    break;
-                }
-            };
-            for job in claimed {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    return;
-                };
-                let app = app.clone();
-                let recorder = recorder.clone();
-                let context = delivery::delivery_id(&job).and_then(|id| contexts.remove(&id));
-                let held = job
-                    .queue_key
-                    .as_deref()
-                    .map(|endpoint| app.workers.endpoint_limits.hold(endpoint));
-                in_flight.spawn(async move {
-                    delivery::run(&app, &recorder, job, context, held).await;
-                    drop(permit);
-                    // A slot (global or the endpoint's) is free: claim again now.
-                    app.workers.wake.deliveries.notify_one();
-                });
-            }
-            if count < free {
+            if !worker.start_claimed(claimed, &mut in_flight).await || count < free {
                 break;
             }
         }
@@ -274,8 +301,72 @@ async fn delivery_worker(app: Arc<App>, shutdown: CancellationToken) {
                 while in_flight.join_next().await.is_some() {}
                 return;
             }
+            Some(jobs) = handed_over.recv() => {
+                let jobs = jobs.into_iter().map(|(job, context)| (job, Some(context)));
+                worker.start(jobs, &mut in_flight).await;
+            }
             () = app.workers.wake.deliveries.notified() => {}
             () = tokio::time::sleep(POLL) => {}
         }
+    }
+}
+
+struct DeliveryWorker {
+    app: Arc<App>,
+    recorder: delivery::Recorder,
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl DeliveryWorker {
+    /// Starts the attempts of claimed jobs, reading what they need in one read for the
+    /// batch; false when that read failed (the jobs come back when their lease expires).
+    async fn start_claimed(
+        &self,
+        jobs: Vec<JobRow>,
+        in_flight: &mut tokio::task::JoinSet<()>,
+    ) -> bool {
+        if jobs.is_empty() {
+            return true;
+        }
+        let ids: Vec<String> = jobs.iter().filter_map(delivery::delivery_id).collect();
+        let mut contexts = match webhook_store::delivery_contexts(&self.app.store, &ids).await {
+            Ok(contexts) => contexts,
+            Err(err) => {
+                tracing::warn!(error = %err, "reading claimed deliveries failed; will retry");
+                return false;
+            }
+        };
+        let jobs = jobs.into_iter().map(|job| {
+            let context = delivery::delivery_id(&job).and_then(|id| contexts.remove(&id));
+            (job, context)
+        });
+        self.start(jobs, in_flight).await
+    }
+
+    /// Starts the attempts of jobs leased to this process (claimed, or handed over by
+    /// the dispatcher), each when a slot is free.
+    async fn start(
+        &self,
+        jobs: impl Iterator<Item = (JobRow, Option<DeliveryContext>)>,
+        in_flight: &mut tokio::task::JoinSet<()>,
+    ) -> bool {
+        for (job, context) in jobs {
+            let Ok(permit) = self.slots.clone().acquire_owned().await else {
+                return false;
+            };
+            let app = self.app.clone();
+            let recorder = self.recorder.clone();
+            let held = job
+                .queue_key
+                .as_deref()
+                .map(|endpoint| app.workers.endpoint_limits.hold(endpoint));
+            in_flight.spawn(async move {
+                delivery::run(&app, &recorder, job, context, held).await;
+                drop(permit);
+                // A slot (global or the endpoint's) is free: claim again now.
+                app.workers.wake.deliveries.notify_one();
+            });
+        }
+        true
     }
 }

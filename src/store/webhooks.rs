@@ -368,7 +368,7 @@ async fn update_deliveries_pg(
 pub async fn delivery_contexts(
     store: &Store,
     delivery_ids: &[String],
-) -> StoreResult<std::collections::HashMap<String, (DeliveryRow, WebhookRow, EventRow)>> {
+) -> StoreResult<std::collections::HashMap<String, DeliveryContext>> {
     let mut out = std::collections::HashMap::with_capacity(delivery_ids.len());
     for chunk in delivery_ids.chunks(IDS_PER_STATEMENT) {
         let rows: Vec<(DeliveryRow, WebhookRow, EventRow)> = with_read!(store, |conn| {
@@ -612,14 +612,42 @@ const SUCCESSFUL: &str = "CAST(COALESCE(SUM(CASE WHEN status_code >= 200 AND sta
 /// Plans the deliveries of a batch of events among the endpoints of their projects.
 pub type DeliveryPlan = dyn Fn(&[EventRow], &[WebhookRow]) -> Vec<(DeliveryRow, JobRow)> + Sync;
 
+/// Jobs a dispatch stores already leased to this process's delivery worker, which gets
+/// them handed over after the commit: the claim round trip (a read and a committed
+/// UPDATE) is then off the path from an event to its first delivery attempt.
+pub struct Handover<'a> {
+    pub owner: &'a str,
+    pub lease_until: NaiveDateTime,
+    /// How many more jobs of an endpoint the worker can take now.
+    pub room: &'a super::jobs::Room<'a>,
+    /// At most this many jobs per dispatch (the worker's free delivery slots).
+    pub limit: usize,
+}
+
+/// What one dispatch did.
+pub struct Dispatched {
+    /// The events dispatched, in order.
+    pub events: Vec<EventRow>,
+    /// Deliveries planned.
+    pub planned: usize,
+    /// Jobs stored leased for the [`Handover`]'s owner, due now, with what their
+    /// attempts need (as [`delivery_contexts`] reads it).
+    pub handed_over: Vec<(JobRow, DeliveryContext)>,
+}
+
+/// A delivery with its endpoint and its event: what an attempt needs.
+pub type DeliveryContext = (DeliveryRow, WebhookRow, EventRow);
+
 /// Dispatches up to `limit` new events: plans their deliveries against the webhooks of
 /// their projects (`plan` returns a delivery and its job per matching endpoint), stores
-/// them and marks the events dispatched, in one transaction. Returns the events.
+/// them and marks the events dispatched, in one transaction. Jobs due now are stored
+/// leased to the `handover`'s owner, as far as its room goes.
 pub async fn dispatch_events(
     store: &Store,
     limit: i64,
     plan: &DeliveryPlan,
-) -> StoreResult<(Vec<EventRow>, usize)> {
+    handover: Option<&Handover<'_>>,
+) -> StoreResult<Dispatched> {
     with_batch_writes!(store, |conn, lock, insert_rows, update_deliveries| {
         conn.transaction::<_, StoreError, _>(async |conn| {
             let claimed: Vec<EventRow> = lock!(
@@ -632,7 +660,11 @@ pub async fn dispatch_events(
             .load(&mut *conn)
             .await?;
             if claimed.is_empty() {
-                return Ok((claimed, 0));
+                return Ok(Dispatched {
+                    events: claimed,
+                    planned: 0,
+                    handed_over: Vec::new(),
+                });
             }
             let mut projects: Vec<&str> = claimed.iter().map(|e| e.project_id.as_str()).collect();
             projects.sort_unstable();
@@ -643,7 +675,18 @@ pub async fn dispatch_events(
                 .select(WebhookRow::as_select())
                 .load(&mut *conn)
                 .await?;
-            let planned = plan(&claimed, &endpoints);
+            let mut planned = plan(&claimed, &endpoints);
+            let handed_over = match handover {
+                Some(handover) => lease_due(&mut planned, handover)
+                    .into_iter()
+                    .filter_map(|(job, delivery)| {
+                        let endpoint = endpoints.iter().find(|w| w.id == delivery.webhook_id)?;
+                        let event = claimed.iter().find(|e| e.id == delivery.event_id)?;
+                        Some((job, (delivery, endpoint.clone(), event.clone())))
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
             let (new_deliveries, new_jobs): (Vec<DeliveryRow>, Vec<JobRow>) =
                 planned.into_iter().unzip();
             insert_rows!(conn, deliveries::table, new_deliveries);
@@ -654,10 +697,47 @@ pub async fn dispatch_events(
                 .set(events::dispatched.eq(true))
                 .execute(&mut *conn)
                 .await?;
-            Ok((claimed, planned))
+            Ok(Dispatched {
+                events: claimed,
+                planned,
+                handed_over,
+            })
         })
         .await
     })
+}
+
+/// Leases the due jobs among `planned` to the handover's owner, at most its room per
+/// endpoint and its limit in all (as a claim would: one attempt counted); the leased
+/// ones with their deliveries.
+fn lease_due(
+    planned: &mut [(DeliveryRow, JobRow)],
+    handover: &Handover<'_>,
+) -> Vec<(JobRow, DeliveryRow)> {
+    let at = super::now();
+    let mut taken: std::collections::HashMap<String, usize> = Default::default();
+    let mut leased = Vec::new();
+    for (delivery, job) in planned.iter_mut() {
+        if leased.len() >= handover.limit {
+            break;
+        }
+        if job.run_at > at {
+            continue;
+        }
+        if let Some(key) = job.queue_key.as_deref() {
+            let room = (handover.room)(key);
+            let count = taken.entry(key.to_owned()).or_default();
+            if *count >= room {
+                continue;
+            }
+            *count += 1;
+        }
+        job.lease_owner = Some(handover.owner.to_owned());
+        job.lease_expires_at = Some(handover.lease_until);
+        job.attempts += 1;
+        leased.push((job.clone(), delivery.clone()));
+    }
+    leased
 }
 
 pub async fn attempt_totals(
