@@ -132,3 +132,129 @@ async fn insert_journals(store: &Store, journals: &[Journal]) -> StoreResult<()>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::{ExpressionMethods, QueryDsl};
+
+    use super::*;
+    use crate::store::audit::AuditRow;
+    use crate::store::events::EventRow;
+    use crate::store::{DatabaseTarget, now, with_read};
+
+    const PROJECT: &str = "prj_groupcommit";
+
+    fn journal(n: usize, event_id: &str) -> Journal {
+        Journal {
+            logs: Vec::new(),
+            audit: AuditRow {
+                id: format!("aud_groupcommit{n:04}"),
+                actor_id: None,
+                actor_name: "test".into(),
+                action: "event.publish".into(),
+                target_type: "event".into(),
+                target_id: Some(event_id.into()),
+                project_id: Some(PROJECT.into()),
+                request_id: None,
+                details: "{}".into(),
+                at: now(),
+            },
+            events: vec![EventRow {
+                id: event_id.into(),
+                project_id: PROJECT.into(),
+                event_type: "custom.groupcommit".into(),
+                payload: "{}".into(),
+                dispatched: false,
+                dedupe_key: None,
+                created_at: now(),
+            }],
+        }
+    }
+
+    /// 64 journals queued while a turn is held are written by the next turn together; the
+    /// one the database refuses (its event id is taken) fails alone, the others commit.
+    async fn a_batch_commits_all_but_the_refused_journal(store: Store) {
+        store.write_journal(journal(0, "msg_taken")).await.unwrap();
+        let turn = store.group_commit.turn.lock().await;
+        let writes: Vec<_> = (1..=64)
+            .map(|n| {
+                let store = store.clone();
+                let id = if n == 32 {
+                    "msg_taken".to_owned()
+                } else {
+                    format!("msg_groupcommit{n:04}")
+                };
+                tokio::spawn(async move { store.write_journal(journal(n, &id)).await })
+            })
+            .collect();
+        while store.group_commit.pending.lock().unwrap().len() < 64 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        drop(turn);
+        for (n, write) in (1..=64).zip(writes) {
+            let written = write.await.unwrap();
+            if n == 32 {
+                assert!(
+                    matches!(written, Err(StoreError::Conflict(_))),
+                    "{written:?}"
+                );
+            } else {
+                written.unwrap();
+            }
+        }
+        assert_eq!(counts(&store).await.unwrap(), (64, 64));
+    }
+
+    /// Events and audit rows of the test project.
+    async fn counts(store: &Store) -> StoreResult<(i64, i64)> {
+        with_read!(store, |conn| {
+            let events = events::table
+                .filter(events::project_id.eq(PROJECT))
+                .count()
+                .get_result(&mut *conn)
+                .await?;
+            let audits = audit_log::table
+                .filter(audit_log::project_id.eq(PROJECT))
+                .count()
+                .get_result(&mut *conn)
+                .await?;
+            Ok((events, audits))
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_batches_commit_all_but_the_refused_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(DatabaseTarget::Sqlite(dir.path().join("gc.db")), 4)
+            .await
+            .unwrap();
+        a_batch_commits_all_but_the_refused_journal(store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_batches_commit_all_but_the_refused_journal() {
+        let Ok(admin) = std::env::var("PATCHBAY_TEST_DATABASE_URL") else {
+            eprintln!(
+                "\n*** SKIPPED: PATCHBAY_TEST_DATABASE_URL is not set; the PostgreSQL group \
+                 commit test did not run ***\n"
+            );
+            return;
+        };
+        let name = format!("patchbay_gc_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = crate::store::connect_pg(&admin).await.unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        let store = Store::open(DatabaseTarget::Postgres(url.to_string()), 4)
+            .await
+            .unwrap();
+        a_batch_commits_all_but_the_refused_journal(store).await;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
