@@ -66,18 +66,20 @@ describe('IntegrationWizard', () => {
     expect(token.type).toBe('password');
     next(/Next: test and save/);
     expect(await screen.findByText('is required')).toBeTruthy();
-    fireEvent.input(token, { target: { value: 's3cret-value' } });
+    // Generated per run: tests never carry a literal secret.
+    const secret = `tok-${Math.random().toString(36).slice(2)}`;
+    fireEvent.input(token, { target: { value: secret } });
     next(/Next: test and save/);
     await screen.findByRole('heading', { name: 'Test and save' });
     // The review names the credential fields, never their values.
-    expect(document.body.textContent).not.toContain('s3cret-value');
+    expect(document.body.textContent).not.toContain(secret);
     expect(screen.getByText('token')).toBeTruthy();
     next(/Test connection and save/);
     await waitFor(() => expect(execute).toHaveBeenCalledTimes(1));
     const input = (execute.mock.calls[0] as unknown as [{ variables: { input: Record<string, unknown> } }])[0].variables.input;
     expect(input).toMatchObject({
       projectId: 'prj_1', templateId: 'tpl_1', name: 'Acme', config: { baseUrl: 'https://acme.test', region: 'eu' },
-      credentials: { token: 's3cret-value' }, testConnection: true,
+      credentials: { token: secret }, testConnection: true,
     });
     await waitFor(() => expect(location.pathname).toBe('/integrations/int_9'));
   });
