@@ -7,6 +7,7 @@
 //! `/proc/<pid>`, its counters from `/metrics`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a load tool: a panic is a failed run
 
+mod fanout_floor;
 mod gql;
 mod health;
 mod incoming;
@@ -52,6 +53,9 @@ enum Command {
     /// One sync of N records (100,000 by default) from a built-in paginated upstream:
     /// records/s of a full first run and of an unchanged second run.
     Sync(sync::SyncArgs),
+    /// The fan-out floor server that `subscribers --floor` starts (internal).
+    #[command(hide = true)]
+    FanoutFloor,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -64,6 +68,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::FanoutFloor = cli.command {
+        return fanout_floor::serve().await;
+    }
     let target = Target::start(&cli.server).await?;
     let result = match cli.command {
         Command::Health(args) => health::run(&target, args).await,
@@ -72,6 +79,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Incoming(args) => incoming::run(&target, args).await,
         Command::Graphql(args) => query::run(&target, args).await,
         Command::Sync(args) => sync::run(&target, args).await,
+        Command::FanoutFloor => Err(anyhow::anyhow!(
+            "fanout-floor is served before any server starts"
+        )),
     };
     target.stop().await;
     result?.print();

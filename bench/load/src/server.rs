@@ -252,7 +252,7 @@ fn process_cpu_seconds(pid: &str) -> Option<f64> {
     Some(ticks / hz)
 }
 
-fn status_kb(pid: u32, key: &str) -> Option<u64> {
+pub fn status_kb(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
     line[key.len()..].split_whitespace().next()?.parse().ok()

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -18,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::gql::{Gql, lit};
 use crate::report::{self, Table, histogram, int, progress, unix_micros};
-use crate::server::{CpuSample, Target};
+use crate::server::{CpuSample, Target, status_kb};
 use crate::sims::Upstream;
 
 #[derive(Args, Debug)]
@@ -38,6 +40,10 @@ pub struct SubscribersArgs {
     /// The selection of each `healthChanged` message (`at` is needed for the latency).
     #[arg(long, default_value = "integration { id } previous current reason at")]
     fields: String,
+    /// Then the same client against the fan-out floor (`fanout_floor.rs`): a bare
+    /// tokio-tungstenite server fanning a pre-built frame out, for comparison.
+    #[arg(long)]
+    floor: bool,
 }
 
 const OPEN_GAUGE: &str = "patchbay_subscriptions_open";
@@ -93,42 +99,20 @@ pub async fn run(target: &Target, args: SubscribersArgs) -> anyhow::Result<Table
     let rss_before = target.rss_kb();
 
     progress(format!("opening {} subscribers", args.count));
-    let shared = Arc::new(Shared {
-        opened: AtomicUsize::new(0),
-        failed: AtomicUsize::new(0),
-        received: AtomicU64::new(0),
-        ended_early: AtomicUsize::new(0),
-        first_error: Mutex::new(None),
-    });
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let handshakes = Arc::new(Semaphore::new(args.connect_parallel.max(1)));
     let opening = Instant::now();
-    let mut tasks = Vec::with_capacity(args.count);
-    for _ in 0..args.count {
-        let subscription = format!(
-            "subscription($p: ID) {{ healthChanged(projectId: $p) {{ {} }} }}",
-            args.fields
-        );
-        let (url, token, project, shared, stop, handshakes) = (
-            target.ws_url(),
-            target.token.clone(),
-            (project.clone(), subscription),
-            shared.clone(),
-            stop_rx.clone(),
-            handshakes.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            subscriber(url, token, project, shared, stop, handshakes).await
-        }));
-    }
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while shared.opened.load(Ordering::Relaxed) + shared.failed.load(Ordering::Relaxed) < args.count
-    {
-        if Instant::now() > deadline {
-            bail!("subscribers still connecting after 600 s");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let subscription = format!(
+        "subscription($p: ID) {{ healthChanged(projectId: $p) {{ {} }} }}",
+        args.fields
+    );
+    let crowd = Crowd::open(
+        args.count,
+        args.connect_parallel,
+        &target.ws_url(),
+        &target.token,
+        (&project, &subscription),
+    );
+    crowd.all_tried().await?;
+    let shared = crowd.shared.clone();
     let opened = shared.opened.load(Ordering::Relaxed);
     // graphql-transport-ws does not acknowledge a subscribe: the server's gauge says when
     // every stream is open.
@@ -172,27 +156,19 @@ pub async fn run(target: &Target, args: SubscribersArgs) -> anyhow::Result<Table
             bail!("runHealthCheck: {data}");
         }
         let want = received_base + (opened as u64) * (k as u64 + 1);
-        let deadline = Instant::now() + Duration::from_secs(args.event_timeout);
-        while shared.received.load(Ordering::Relaxed) < want {
-            if Instant::now() > deadline {
-                event_timeouts += 1;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        if !crowd.received(want, args.event_timeout).await {
+            event_timeouts += 1;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let cpu1 = CpuSample::take(target);
     let received = shared.received.load(Ordering::Relaxed) - received_base;
-    stop_tx.send(true)?;
-    let mut latency = histogram();
-    for task in tasks {
-        if let Ok(samples) = task.await {
-            for micros in samples {
-                latency.saturating_record(micros.max(1));
-            }
-        }
-    }
+    let latency = crowd.finish().await?;
+    let floor = if args.floor {
+        Some(floor(&args).await?)
+    } else {
+        None
+    };
 
     let expected = (opened * args.events) as u64;
     let mut t = Table::new(format!(
@@ -261,11 +237,181 @@ pub async fn run(target: &Target, args: SubscribersArgs) -> anyhow::Result<Table
         report::p50_p99_max(&trigger),
     );
     t.row("server CPU while fanning out", cpu1.describe_since(&cpu0));
+    if let Some(floor) = floor {
+        t.row(
+            "fan-out floor (bare tokio-tungstenite server, same client): event→client p50 / p99 / max",
+            report::p50_p99_max(&floor.latency),
+        );
+        t.row(
+            "fan-out floor: messages received / expected; memory per idle connection",
+            format!(
+                "{} / {}; {}",
+                int(floor.received),
+                int(floor.expected),
+                floor
+                    .per_connection_kb
+                    .map_or("n/a".to_owned(), |kb| format!("{kb:.1} KB"))
+            ),
+        );
+    }
     t.row(
         "goals (issues 10, 12)",
         "p99 ≤ 100 ms; ≤ 20 KB per idle subscriber".to_owned(),
     );
     Ok(t)
+}
+
+/// Subscribers reading in their own tasks until told to stop.
+struct Crowd {
+    count: usize,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<Vec<u64>>>,
+}
+
+impl Crowd {
+    /// Starts `count` subscribers, at most `parallel` handshakes at a time.
+    fn open(
+        count: usize,
+        parallel: usize,
+        url: &str,
+        token: &str,
+        (project, subscription): (&str, &str),
+    ) -> Crowd {
+        let shared = Arc::new(Shared {
+            opened: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            received: AtomicU64::new(0),
+            ended_early: AtomicUsize::new(0),
+            first_error: Mutex::new(None),
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let handshakes = Arc::new(Semaphore::new(parallel.max(1)));
+        let tasks = (0..count)
+            .map(|_| {
+                let (url, token, query, shared, stop, handshakes) = (
+                    url.to_owned(),
+                    token.to_owned(),
+                    (project.to_owned(), subscription.to_owned()),
+                    shared.clone(),
+                    stop_rx.clone(),
+                    handshakes.clone(),
+                );
+                tokio::spawn(subscriber(url, token, query, shared, stop, handshakes))
+            })
+            .collect();
+        Crowd {
+            count,
+            shared,
+            stop,
+            tasks,
+        }
+    }
+
+    /// Waits until every subscriber is open or has failed.
+    async fn all_tried(&self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while self.shared.opened.load(Ordering::Relaxed)
+            + self.shared.failed.load(Ordering::Relaxed)
+            < self.count
+        {
+            if Instant::now() > deadline {
+                bail!("subscribers still connecting after 600 s");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    /// Waits until `want` messages arrived in all; false after `timeout_s` seconds.
+    async fn received(&self, want: u64, timeout_s: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(timeout_s);
+        while self.shared.received.load(Ordering::Relaxed) < want {
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
+    /// Stops every subscriber and gathers their event→client latencies.
+    async fn finish(self) -> anyhow::Result<Histogram<u64>> {
+        self.stop.send(true)?;
+        let mut latency = histogram();
+        for task in self.tasks {
+            if let Ok(samples) = task.await {
+                for micros in samples {
+                    latency.saturating_record(micros.max(1));
+                }
+            }
+        }
+        Ok(latency)
+    }
+}
+
+/// What the same client measured against the fan-out floor.
+struct Floor {
+    latency: Histogram<u64>,
+    received: u64,
+    expected: u64,
+    per_connection_kb: Option<f64>,
+}
+
+/// Runs the events of `args` through the fan-out floor server (a child process).
+async fn floor(args: &SubscribersArgs) -> anyhow::Result<Floor> {
+    progress(format!("fan-out floor: opening {} subscribers", args.count));
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("fanout-floor")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().context("the floor server's pid")?;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let addr = lines
+        .next_line()
+        .await?
+        .context("the floor server's address")?;
+    let mut fire = child.stdin.take().context("stdin")?;
+    let rss_before = status_kb(pid, "VmRSS:");
+    let crowd = Crowd::open(
+        args.count,
+        args.connect_parallel,
+        &format!("ws://{addr}/"),
+        "",
+        ("", ""),
+    );
+    crowd.all_tried().await?;
+    let opened = crowd.shared.opened.load(Ordering::Relaxed);
+    // The subscribe was the last message each client sent; give the server time to read it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss_after = status_kb(pid, "VmRSS:");
+    progress(format!(
+        "fan-out floor: {opened} open; triggering {} events",
+        args.events
+    ));
+    for k in 0..args.events {
+        fire.write_all(b"fire\n").await?;
+        fire.flush().await?;
+        crowd
+            .received((opened as u64) * (k as u64 + 1), args.event_timeout)
+            .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let received = crowd.shared.received.load(Ordering::Relaxed);
+    let latency = crowd.finish().await?;
+    drop(fire);
+    let _ = child.kill().await;
+    Ok(Floor {
+        latency,
+        received,
+        expected: (opened * args.events) as u64,
+        per_connection_kb: match (rss_before, rss_after) {
+            (Some(a), Some(b)) if opened > 0 => Some((b as f64 - a as f64) / opened as f64),
+            _ => None,
+        },
+    })
 }
 
 /// One subscriber: connect, `connection_init` with the token, `subscribe`, then read until
