@@ -126,11 +126,13 @@ fn floor_to(at: NaiveDateTime, span_seconds: i64) -> NaiveDateTime {
 /// The state rows of these integrations.
 pub async fn get_many(store: &Store, ids: &[String]) -> StoreResult<Vec<HealthStateRow>> {
     with_read!(store, |conn| {
-        Ok(health_states::table
-            .filter(health_states::integration_id.eq_any(ids))
-            .select(HealthStateRow::as_select())
-            .load(conn)
-            .await?)
+        Ok(crate::store::LoadRows::load_rows(
+            conn,
+            health_states::table
+                .filter(health_states::integration_id.eq_any(ids))
+                .select(HealthStateRow::as_select()),
+        )
+        .await?)
     })
 }
 

@@ -281,11 +281,13 @@ pub async fn page(
 /// Loads several integrations in one query (the data loader's batch).
 pub async fn get_many(store: &Store, ids: &[String]) -> StoreResult<Vec<IntegrationRow>> {
     with_read!(store, |conn| {
-        Ok(integrations::table
-            .filter(integrations::id.eq_any(ids))
-            .select(IntegrationRow::as_select())
-            .load(conn)
-            .await?)
+        Ok(crate::store::LoadRows::load_rows(
+            conn,
+            integrations::table
+                .filter(integrations::id.eq_any(ids))
+                .select(IntegrationRow::as_select()),
+        )
+        .await?)
     })
 }
 

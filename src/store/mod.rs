@@ -19,6 +19,8 @@ mod migrate;
 pub mod oauth_states;
 pub mod pg;
 pub mod projects;
+mod rows;
+pub(crate) use rows::LoadRows;
 pub mod schema;
 pub mod stats;
 pub mod syncs;
@@ -551,10 +553,11 @@ macro_rules! filtered_page {
     ($store:expr, $request:expr, $id:expr, $row:ty, $filtered:expr) => {{
         let request: &$crate::store::PageRequest = $request;
         $crate::store::with_read!($store, |conn| {
-            let rows: Vec<$row> = $crate::store::paged!($filtered, $id, request)
-                .select(<$row>::as_select())
-                .load(conn)
-                .await?;
+            let rows: Vec<$row> = $crate::store::LoadRows::load_rows(
+                conn,
+                $crate::store::paged!($filtered, $id, request).select(<$row>::as_select()),
+            )
+            .await?;
             let total: Option<i64> = if !request.count_total {
                 None
             } else if let Some(all) = $crate::store::whole_result(request, rows.len()) {

@@ -412,10 +412,12 @@ pub async fn get_many_credentials(
     integration_ids: &[String],
 ) -> StoreResult<Vec<CredentialRow>> {
     with_read!(store, |conn| {
-        Ok(credentials::table
-            .filter(credentials::integration_id.eq_any(integration_ids))
-            .select(CredentialRow::as_select())
-            .load(conn)
-            .await?)
+        Ok(crate::store::LoadRows::load_rows(
+            conn,
+            credentials::table
+                .filter(credentials::integration_id.eq_any(integration_ids))
+                .select(CredentialRow::as_select()),
+        )
+        .await?)
     })
 }
