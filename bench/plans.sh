@@ -10,6 +10,7 @@ cols='id, name, status'
 like="(lower(name) LIKE '%jira%' ESCAPE '\\' OR lower(description) LIKE '%jira%' ESCAPE '\\')"
 if [ "$backend" = sqlite ]; then
   tag="id IN (SELECT integration_id FROM integration_tags WHERE tag = 'team-042')"
+  tag_category="id IN (SELECT integration_id FROM integration_tags WHERE tag = 'team-042' AND category = 'PROJECT_MANAGEMENT')"
   fts="id IN (SELECT s.integration_id FROM integration_search s WHERE s.search_id IN (SELECT rowid FROM integrations_fts WHERE integrations_fts MATCH '\"jira\"'))"
   queries=(
     "plain page|SELECT $cols FROM integrations ORDER BY id LIMIT 51"
@@ -20,8 +21,8 @@ if [ "$backend" = sqlite ]; then
     "tag|SELECT $cols FROM integrations WHERE $tag ORDER BY id LIMIT 51"
     "text (FTS5 trigram)|SELECT $cols FROM integrations WHERE $fts ORDER BY id LIMIT 51"
     "text count|SELECT count(*) FROM integrations WHERE $fts"
-    "category + tag + text (page)|SELECT $cols FROM integrations WHERE category = 'PROJECT_MANAGEMENT' AND $tag AND $like ORDER BY id LIMIT 51"
-    "category + tag + text (count)|SELECT count(*) FROM integrations WHERE category = 'PROJECT_MANAGEMENT' AND $tag AND $like"
+    "category + tag + text (page)|SELECT $cols FROM integrations WHERE category = 'PROJECT_MANAGEMENT' AND $tag_category AND $like ORDER BY id LIMIT 51"
+    "category + tag + text (count)|SELECT count(*) FROM integrations WHERE category = 'PROJECT_MANAGEMENT' AND $tag_category AND $like"
     "totalCount of the plain page|SELECT count(*) FROM integrations"
   )
   for q in "${queries[@]}"; do

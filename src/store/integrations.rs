@@ -146,7 +146,8 @@ const FTS_FILTER_TAIL: &str = "))";
 
 /// How the tag filter runs.
 enum TagFilter {
-    /// SQLite: the `integration_tags` rows of the tag (kept by triggers), in id order.
+    /// SQLite: the `integration_tags` rows of the tag, and of the category when the query
+    /// has one (kept by triggers), in id order.
     Table(String),
     /// PostgreSQL: `tags::jsonb @> '["tag"]'` through the GIN index on `tags::jsonb`,
     /// which the planner ANDs with the category and trigram bitmaps.
@@ -229,12 +230,16 @@ pub async fn page(
             }
             match &tag_filter {
                 Some(TagFilter::Table(tag)) => {
+                    let mut rows = integration_tags::table
+                        .filter(integration_tags::tag.eq(tag))
+                        .into_boxed();
+                    // The tag's rows of the category only (migration 000012): the few the
+                    // page keeps, instead of every row of the tag probed against the category.
+                    if let Some(category) = &query.category {
+                        rows = rows.filter(integration_tags::category.eq(category));
+                    }
                     q = q.filter(
-                        integrations::id.eq_any(
-                            integration_tags::table
-                                .filter(integration_tags::tag.eq(tag))
-                                .select(integration_tags::integration_id),
-                        ),
+                        integrations::id.eq_any(rows.select(integration_tags::integration_id)),
                     );
                 }
                 Some(TagFilter::Jsonb(array)) => {

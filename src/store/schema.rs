@@ -510,6 +510,7 @@ diesel::table! {
     integration_tags (tag, integration_id) {
         tag -> Text,
         integration_id -> Text,
+        category -> Text,
     }
 }
 

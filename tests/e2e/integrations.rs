@@ -602,6 +602,35 @@ async fn text_search_and_tag_filter_follow_every_change(backend: Backend) {
     .await;
     check(json!({ "tag": "dev", "text": "line" }), vec!["Linear"]).await;
     check(json!({ "tag": "prod" }), vec!["Slack"]).await;
+    // A category change moves the tag's rows with it, alone or with new tags.
+    let body = update(&server, json!({ "id": ids[3], "category": "MONITORING" })).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let body = update(
+        &server,
+        json!({ "id": ids[2], "category": "MONITORING", "tags": ["ci", "team-a"] }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    check(
+        json!({ "tag": "team-a", "category": "MONITORING" }),
+        vec!["GitHub Actions", "Percent 100% done"],
+    )
+    .await;
+    check(
+        json!({ "tag": "team-a", "category": "CI_CD" }),
+        vec!["Underxscore"],
+    )
+    .await;
+    check(
+        json!({ "tag": "team-a", "category": "MONITORING", "text": "perc" }),
+        vec!["Percent 100% done"],
+    )
+    .await;
+    check(
+        json!({ "tag": "ci", "category": "CI_CD" }),
+        vec!["Underxscore"],
+    )
+    .await;
     // An update that leaves name, description and tags alone keeps them findable.
     let body = update(&server, json!({ "id": ids[1], "enabled": false })).await;
     assert!(body.get("errors").is_none(), "{body:#}");
