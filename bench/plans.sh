@@ -32,6 +32,8 @@ if [ "$backend" = sqlite ]; then
   done
 else
   tag="(integrations.tags::jsonb @> '[\"team-042\"]'::jsonb)"
+  category_tag="integration_category_tags(integrations.category, integrations.tags) @> ARRAY['PROJECT_MANAGEMENT team-042'::text]"
+  contains="(strpos(lower(name), 'jira') > 0 OR strpos(lower(description), 'jira') > 0)"
   queries=(
     "plain page|SELECT $cols FROM integrations ORDER BY id LIMIT 51"
     "category|SELECT $cols FROM integrations WHERE category = 'PROJECT_MANAGEMENT' ORDER BY id LIMIT 51"
@@ -41,8 +43,8 @@ else
     "tag|SELECT $cols FROM integrations WHERE $tag ORDER BY id LIMIT 51"
     "text (trigram GIN)|SELECT $cols FROM integrations WHERE $like ORDER BY id LIMIT 51"
     "text count|SELECT count(*) FROM integrations WHERE $like"
-    "category + tag + text (page)|SELECT $cols FROM integrations WHERE category = 'PROJECT_MANAGEMENT' AND $tag AND $like ORDER BY id LIMIT 51"
-    "category + tag + text (count)|SELECT count(*) FROM integrations WHERE category = 'PROJECT_MANAGEMENT' AND $tag AND $like"
+    "category + tag + text (page)|SELECT $cols FROM integrations WHERE category = 'PROJECT_MANAGEMENT' AND $category_tag AND $contains ORDER BY id LIMIT 51"
+    "category + tag + text (count)|SELECT count(*) FROM integrations WHERE category = 'PROJECT_MANAGEMENT' AND $category_tag AND $contains"
     "totalCount of the plain page|SELECT count(*) FROM integrations"
   )
   for q in "${queries[@]}"; do

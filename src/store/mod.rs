@@ -357,6 +357,74 @@ diesel::define_sql_function! {
     fn lower_nullable(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 
+/// A condition of fixed SQL text around one bound text value, for what diesel's DSL cannot
+/// spell (`tags::jsonb @> $1::jsonb`, an FTS5 `MATCH` subquery). diesel's `sql()` literals
+/// make the whole statement uncacheable (it cannot know their text is fixed), so every
+/// execution was parsed and planned again; this text is `'static`, so the prepared statement
+/// is cached like any other.
+#[derive(Debug, Clone)]
+pub(crate) struct FixedSqlCondition<Table> {
+    pub head: &'static str,
+    pub value: String,
+    pub tail: &'static str,
+    pub table: std::marker::PhantomData<Table>,
+}
+
+impl<Table> FixedSqlCondition<Table> {
+    pub fn new(head: &'static str, value: String, tail: &'static str) -> Self {
+        Self {
+            head,
+            value,
+            tail,
+            table: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<Table> diesel::Expression for FixedSqlCondition<Table> {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<Table> diesel::AppearsOnTable<Table> for FixedSqlCondition<Table> {}
+
+impl<Table> diesel::SelectableExpression<Table> for FixedSqlCondition<Table> {}
+
+impl<Table> diesel::expression::ValidGrouping<()> for FixedSqlCondition<Table> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+// No static query id: the statement cache keys it by its SQL text, which differs per use.
+impl<Table> diesel::query_builder::QueryId for FixedSqlCondition<Table> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Table, DB> diesel::query_builder::QueryFragment<DB> for FixedSqlCondition<Table>
+where
+    DB: diesel::backend::Backend,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(self.head);
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.value)?;
+        out.push_sql(self.tail);
+        Ok(())
+    }
+}
+
+diesel::define_sql_function! {
+    /// PostgreSQL's `strpos()`: the 1-based position of `needle` in `text`, 0 if absent.
+    fn strpos(text: diesel::sql_types::Text, needle: diesel::sql_types::Text) -> diesel::sql_types::Integer;
+}
+diesel::define_sql_function! {
+    /// `strpos()` in a nullable text.
+    #[sql_name = "strpos"]
+    fn strpos_nullable(text: diesel::sql_types::Nullable<diesel::sql_types::Text>, needle: diesel::sql_types::Text) -> diesel::sql_types::Nullable<diesel::sql_types::Integer>;
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
 pub(crate) fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
