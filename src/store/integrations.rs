@@ -187,8 +187,8 @@ pub(crate) enum TextFilter {
 /// Chooses how to run the text filter: `text` as given by the caller (not yet lowercased).
 pub(crate) fn text_filter(backend: Backend, text: &str, narrowed_by_tag: bool) -> TextFilter {
     let lowered = text.to_lowercase();
-    // The trigram tokenizer matches nothing for phrases shorter than 3 characters. With
-    // a tag filter, the tag's index rows (few, in id order) drive the query and checking
+    // Trigrams match nothing for phrases shorter than 3 characters (FTS5's tokenizer) or
+    // scan every entry (pg_trgm). With a tag filter, the tag's index rows (few, in id order) drive the query and checking
     // the LIKE on them is cheaper than materialising every FTS match.
     let trigram_worthy = !narrowed_by_tag && lowered.chars().count() >= 3;
     match backend {
@@ -399,6 +399,43 @@ mod tests {
             .bind::<diesel::sql_types::Text, _>(phrase)
             .load(conn)
             .unwrap()
+    }
+
+    #[test]
+    fn fixed_sql_conditions_keep_statements_cacheable() {
+        use super::{FixedSqlCondition, TAGS_CONTAIN, integrations};
+        use diesel::pg::Pg;
+        use diesel::query_builder::QueryFragment;
+        use diesel::{QueryDsl, sql_types};
+        fn cacheable(query: &impl QueryFragment<Pg>) -> bool {
+            query.is_safe_to_cache_prepared(&Pg).unwrap()
+        }
+        let array = "[\"team-042\"]".to_owned();
+        let fixed = integrations::table
+            .into_boxed::<Pg>()
+            .filter(FixedSqlCondition::<integrations::table>::new(
+                TAGS_CONTAIN.0,
+                array.clone(),
+                TAGS_CONTAIN.1,
+            ))
+            .select(integrations::id);
+        assert!(cacheable(&fixed));
+        assert!(
+            diesel::debug_query::<Pg, _>(&fixed)
+                .to_string()
+                .contains("WHERE integrations.tags::jsonb @> $1::jsonb")
+        );
+        // What it replaces: the same text as a `sql()` literal is never cached, so each
+        // execution was parsed and planned again.
+        let literal = integrations::table
+            .into_boxed::<Pg>()
+            .filter(
+                diesel::dsl::sql::<sql_types::Bool>(TAGS_CONTAIN.0)
+                    .bind::<sql_types::Text, _>(array)
+                    .sql(TAGS_CONTAIN.1),
+            )
+            .select(integrations::id);
+        assert!(!cacheable(&literal));
     }
 
     #[test]
