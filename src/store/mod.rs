@@ -34,8 +34,10 @@ use std::time::Duration;
 
 use diesel::SqliteConnection;
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::deadpool::{Hook, HookError, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolError, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use futures_util::FutureExt;
 
@@ -45,6 +47,10 @@ pub use migrate::{MigrationReport, connect_pg, revert_last, run_pending};
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
 const POOL_WAIT: Duration = Duration::from_secs(10);
+/// A pooled connection idle for longer than this is checked with `SELECT 1` before it is
+/// handed out; one in steady use is not (HikariCP's "alive bypass window"). diesel-async's
+/// default checks every checkout: a round trip per statement, three per list page.
+const VERIFY_IDLE_AFTER: Duration = Duration::from_secs(1);
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
 
@@ -206,7 +212,9 @@ impl Store {
     pub async fn connect(target: DatabaseTarget, pool_size: usize) -> Result<Self, StoreError> {
         let pools = match &target {
             DatabaseTarget::Postgres(url) => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.clone());
+                let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                config.recycling_method = RecyclingMethod::Fast;
+                let manager = AsyncDieselConnectionManager::new_with_config(url.clone(), config);
                 Pools::Postgres(build_pool(manager, pool_size.max(1))?)
             }
             DatabaseTarget::Sqlite(path) => {
@@ -265,6 +273,7 @@ impl DatabaseTarget {
 
 fn sqlite_manager(url: &str) -> AsyncDieselConnectionManager<SqliteConn> {
     let mut config = ManagerConfig::<SqliteConn>::default();
+    config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(|url| {
         async move {
             use diesel_async::{AsyncConnection, SimpleAsyncConnection};
@@ -279,17 +288,45 @@ fn sqlite_manager(url: &str) -> AsyncDieselConnectionManager<SqliteConn> {
     AsyncDieselConnectionManager::new_with_config(url, config)
 }
 
+/// A pool whose manager recycles with `RecyclingMethod::Fast` (a broken transaction or a
+/// closed PostgreSQL socket still discards the connection) plus [`verify_when_idle`].
 fn build_pool<C>(manager: AsyncDieselConnectionManager<C>, size: usize) -> StoreResult<Pool<C>>
 where
-    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
+    C: diesel_async::AsyncConnection + Send + 'static,
+    diesel::query_builder::SqlQuery: diesel_async::methods::ExecuteDsl<C>,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = PoolError>,
 {
     Pool::builder(manager)
         .max_size(size)
+        .pre_recycle(verify_when_idle::<C>())
         .runtime(deadpool::Runtime::Tokio1)
         .wait_timeout(Some(POOL_WAIT))
         .create_timeout(Some(POOL_WAIT))
         .build()
         .map_err(|e| StoreError::Setup(format!("cannot build the connection pool: {e}")))
+}
+
+/// `SELECT 1` on a connection about to be handed out that has been idle longer than
+/// [`VERIFY_IDLE_AFTER`]; a failure discards it and the pool takes or opens another.
+fn verify_when_idle<C>() -> Hook<C>
+where
+    C: diesel_async::AsyncConnection + Send + 'static,
+    diesel::query_builder::SqlQuery: diesel_async::methods::ExecuteDsl<C>,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = PoolError>,
+{
+    Hook::async_fn(|conn: &mut C, metrics| {
+        let idle = metrics.last_used() >= VERIFY_IDLE_AFTER;
+        Box::pin(async move {
+            if idle {
+                use diesel_async::RunQueryDsl;
+                diesel::sql_query("SELECT 1")
+                    .execute(conn)
+                    .await
+                    .map_err(|e| HookError::Backend(PoolError::QueryError(e)))?;
+            }
+            Ok(())
+        })
+    })
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection fit for reading.
@@ -722,5 +759,53 @@ mod tests {
             ..first(50)
         };
         assert_eq!(whole_result(&before, 3), None);
+    }
+
+    /// Checkouts skip the `SELECT 1` of a connection in steady use; a connection the server
+    /// dropped must still never be handed out (closed socket, or verified after idling).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_connections_the_server_dropped_are_replaced() {
+        use diesel_async::RunQueryDsl;
+        let Ok(admin) = std::env::var("PATCHBAY_TEST_DATABASE_URL") else {
+            eprintln!(
+                "\n*** SKIPPED: PATCHBAY_TEST_DATABASE_URL is not set; the PostgreSQL pool \
+                 recycling test did not run ***\n"
+            );
+            return;
+        };
+        let name = format!("patchbay_pool_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = super::connect_pg(&admin).await.unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        let store = super::Store::connect(super::DatabaseTarget::Postgres(url.to_string()), 2)
+            .await
+            .unwrap();
+        let terminate = format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        );
+        for pause in [
+            std::time::Duration::from_millis(100),
+            super::VERIFY_IDLE_AFTER + std::time::Duration::from_millis(200),
+        ] {
+            // Both pooled connections open, then dropped by the server.
+            tokio::try_join!(store.ping(), store.ping()).unwrap();
+            diesel::sql_query(&terminate)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            tokio::time::sleep(pause).await;
+            tokio::try_join!(store.ping(), store.ping())
+                .unwrap_or_else(|e| panic!("after {pause:?}: {e}"));
+        }
+        drop(store);
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
 }
