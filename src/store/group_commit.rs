@@ -233,28 +233,13 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres_batches_commit_all_but_the_refused_journal() {
-        let Ok(admin) = std::env::var("PATCHBAY_TEST_DATABASE_URL") else {
-            eprintln!(
-                "\n*** SKIPPED: PATCHBAY_TEST_DATABASE_URL is not set; the PostgreSQL group \
-                 commit test did not run ***\n"
-            );
+        let Some(db) = crate::store::TestDatabase::create("group commit").await else {
             return;
         };
-        let name = format!("patchbay_gc_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = crate::store::connect_pg(&admin).await.unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let mut url = url::Url::parse(&admin).unwrap();
-        url.set_path(&name);
-        let store = Store::open(DatabaseTarget::Postgres(url.to_string()), 4)
+        let store = Store::open(DatabaseTarget::Postgres(db.url.clone()), 4)
             .await
             .unwrap();
         a_batch_commits_all_but_the_refused_journal(store).await;
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        db.drop_database().await;
     }
 }

@@ -730,6 +730,55 @@ macro_rules! prune_per_integration {
 }
 pub(crate) use prune_per_integration;
 
+/// A fresh PostgreSQL database for a unit test, on the server of `PATCHBAY_TEST_DATABASE_URL`.
+#[cfg(test)]
+pub(crate) struct TestDatabase {
+    pub url: String,
+    pub name: String,
+    admin: AsyncPgConnection,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+impl TestDatabase {
+    /// The database, or `None` after a loud SKIPPED line when the variable is not set.
+    pub async fn create(test: &str) -> Option<Self> {
+        let Ok(admin_url) = std::env::var("PATCHBAY_TEST_DATABASE_URL") else {
+            eprintln!(
+                "\n*** SKIPPED: PATCHBAY_TEST_DATABASE_URL is not set; the PostgreSQL {test} \
+                 test did not run ***\n"
+            );
+            return None;
+        };
+        let name = format!("patchbay_unit_{}", uuid::Uuid::new_v4().simple());
+        let mut db = TestDatabase {
+            url: String::new(),
+            admin: connect_pg(&admin_url).await.unwrap(),
+            name,
+        };
+        db.admin_execute(&format!("CREATE DATABASE {}", db.name))
+            .await;
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&db.name);
+        db.url = url.to_string();
+        Some(db)
+    }
+
+    /// Runs a statement on the administrative connection (outside the test database).
+    pub async fn admin_execute(&mut self, sql: &str) {
+        use diesel_async::RunQueryDsl;
+        diesel::sql_query(sql)
+            .execute(&mut self.admin)
+            .await
+            .unwrap();
+    }
+
+    pub async fn drop_database(mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        self.admin_execute(&sql).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{PageRequest, whole_result};
@@ -765,28 +814,16 @@ mod tests {
     /// dropped must still never be handed out (closed socket, or verified after idling).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres_connections_the_server_dropped_are_replaced() {
-        use diesel_async::RunQueryDsl;
-        let Ok(admin) = std::env::var("PATCHBAY_TEST_DATABASE_URL") else {
-            eprintln!(
-                "\n*** SKIPPED: PATCHBAY_TEST_DATABASE_URL is not set; the PostgreSQL pool \
-                 recycling test did not run ***\n"
-            );
+        let Some(mut db) = super::TestDatabase::create("pool recycling").await else {
             return;
         };
-        let name = format!("patchbay_pool_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = super::connect_pg(&admin).await.unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let mut url = url::Url::parse(&admin).unwrap();
-        url.set_path(&name);
-        let store = super::Store::connect(super::DatabaseTarget::Postgres(url.to_string()), 2)
+        let store = super::Store::connect(super::DatabaseTarget::Postgres(db.url.clone()), 2)
             .await
             .unwrap();
         let terminate = format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+             WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            db.name
         );
         for pause in [
             std::time::Duration::from_millis(100),
@@ -794,18 +831,12 @@ mod tests {
         ] {
             // Both pooled connections open, then dropped by the server.
             tokio::try_join!(store.ping(), store.ping()).unwrap();
-            diesel::sql_query(&terminate)
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            db.admin_execute(&terminate).await;
             tokio::time::sleep(pause).await;
             tokio::try_join!(store.ping(), store.ping())
                 .unwrap_or_else(|e| panic!("after {pause:?}: {e}"));
         }
         drop(store);
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        db.drop_database().await;
     }
 }
