@@ -18,12 +18,13 @@ use crate::events::BusEvent;
 
 /// How an integration is doing: its status (with the reason for the last change) and its
 /// figures over a window (uptime, latency percentiles, error rate) from checks and calls.
-pub struct Health {
+/// Borrows the integration it describes: a list page asks for the health of every row.
+pub struct Health<'a> {
     pub state: domain::Health,
-    pub integration: integration_domain::Integration,
+    pub integration: &'a integration_domain::Integration,
 }
 
-impl Health {
+impl Health<'_> {
     async fn figures(&self, ctx: &Context<'_>, window: Option<HealthWindow>) -> ApiResult<Figures> {
         let loader = ctx.data_unchecked::<DataLoader<HealthFiguresLoader>>();
         Ok(loader
@@ -34,20 +35,20 @@ impl Health {
 }
 
 #[Object]
-impl Health {
+impl Health<'_> {
     async fn status(&self) -> HealthStatus {
         self.state.status
     }
     /// Why the status is what it is (the last transition's reason), or why the
     /// integration is not checked (disabled, MAINTENANCE).
     async fn reason(&self) -> Option<String> {
-        domain::skipped_because(&self.integration).or_else(|| self.state.reason.clone())
+        domain::skipped_because(self.integration).or_else(|| self.state.reason.clone())
     }
     /// Whether scheduled checks run (a health check is configured and the integration is
     /// enabled and ACTIVE).
     async fn checked(&self) -> bool {
         self.integration.call_options.health_check.is_some()
-            && domain::skipped_because(&self.integration).is_none()
+            && domain::skipped_because(self.integration).is_none()
     }
     /// 0-100 (README "Health score"): uptime, latency and error rate over the last day,
     /// capped while DEGRADED or UNHEALTHY; null without data.
@@ -141,7 +142,7 @@ impl Health {
         Ok(domain::history(
             &app(ctx).store,
             caller(ctx)?,
-            &self.integration,
+            self.integration,
             window.unwrap_or_default(),
         )
         .await?)
@@ -155,7 +156,7 @@ impl Health {
         let changes = domain::transitions(
             &app(ctx).store,
             caller(ctx)?,
-            &self.integration,
+            self.integration,
             i64::from(first.unwrap_or(20)),
         )
         .await?;
@@ -173,19 +174,16 @@ pub struct HealthCounts {
 }
 
 /// The integration's health, for `Integration.health`.
-pub(crate) async fn health_of(
+pub(crate) async fn health_of<'a>(
     ctx: &Context<'_>,
-    integration: &integration_domain::Integration,
-) -> ApiResult<Health> {
+    integration: &'a integration_domain::Integration,
+) -> ApiResult<Health<'a>> {
     let loader = ctx.data_unchecked::<DataLoader<HealthStateLoader>>();
     let state = loader
         .load_one(integration.id.clone())
         .await?
         .unwrap_or_else(|| domain::Health::unknown(&integration.id));
-    Ok(Health {
-        state,
-        integration: integration.clone(),
-    })
+    Ok(Health { state, integration })
 }
 
 /// A change of an integration's health.

@@ -119,7 +119,7 @@ impl Integration {
         Ok(crate::domain::incoming::get(&app(ctx).store, caller(ctx)?, &self.0).await?)
     }
     /// How the integration is doing (status, uptime, latency, error rate, history).
-    async fn health(&self, ctx: &Context<'_>) -> ApiResult<super::health::Health> {
+    async fn health(&self, ctx: &Context<'_>) -> ApiResult<super::health::Health<'_>> {
         super::health::health_of(ctx, &self.0).await
     }
     /// Is it ready for production? A scored checklist, each check with its detail.
