@@ -164,7 +164,7 @@ pub async fn rules_page(
         () => {{
             let mut q = alert_rules::table.into_boxed();
             if let Some(ids) = project_ids {
-                q = q.filter(alert_rules::project_id.eq_any(ids));
+                q = crate::store::filter_one_of!(q, alert_rules::project_id, ids);
             }
             if let Some(id) = integration_id {
                 q = q.filter(alert_rules::integration_id.eq(id));
@@ -359,7 +359,7 @@ pub async fn page(
         () => {{
             let mut q = alerts::table.into_boxed();
             if let Some(ids) = &query.project_ids {
-                q = q.filter(alerts::project_id.eq_any(ids));
+                q = crate::store::filter_one_of!(q, alerts::project_id, ids);
             }
             if let Some(id) = &query.integration_id {
                 q = q.filter(alerts::integration_id.eq(id));

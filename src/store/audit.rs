@@ -89,7 +89,7 @@ pub async fn page(
         () => {{
             let mut q = audit_log::table.into_boxed();
             if let Some(ids) = &query.project_ids {
-                q = q.filter(audit_log::project_id.eq_any(ids));
+                q = crate::store::filter_one_of!(q, audit_log::project_id, ids);
             }
             if let Some(actor) = &query.actor {
                 q = q.filter(

@@ -113,7 +113,7 @@ pub async fn page(
                 q = q.filter(executions::integration_id.eq(id));
             }
             if let Some(ids) = &query.project_ids {
-                q = q.filter(executions::project_id.eq_any(ids));
+                q = crate::store::filter_one_of!(q, executions::project_id, ids);
             }
             if let Some(success) = query.success {
                 q = q.filter(executions::success.eq(success));

@@ -228,7 +228,7 @@ pub async fn page(
         () => {{
             let mut q = integrations::table.into_boxed();
             if let Some(ids) = &query.project_ids {
-                q = q.filter(integrations::project_id.eq_any(ids));
+                q = crate::store::filter_one_of!(q, integrations::project_id, ids);
             }
             if let Some(category) = &query.category {
                 q = q.filter(integrations::category.eq(category));
@@ -436,6 +436,50 @@ mod tests {
             )
             .select(integrations::id);
         assert!(!cacheable(&literal));
+    }
+
+    /// A project-scoped caller's lists stay prepared once on SQLite: one project is `= ?`;
+    /// `IN (?, …)` (several) is the statement diesel will not cache.
+    #[test]
+    fn one_project_scopes_a_cacheable_statement() {
+        use super::integrations;
+        use diesel::query_builder::QueryFragment;
+        use diesel::sqlite::Sqlite;
+        use diesel::{ExpressionMethods, QueryDsl};
+        fn cacheable(query: &impl QueryFragment<Sqlite>) -> bool {
+            query.is_safe_to_cache_prepared(&Sqlite).unwrap()
+        }
+        macro_rules! scoped {
+            ($ids:expr) => {
+                crate::store::filter_one_of!(
+                    integrations::table.into_boxed::<Sqlite>(),
+                    integrations::project_id,
+                    $ids
+                )
+                .select(integrations::id)
+                .limit(51)
+            };
+        }
+        let (one_id, two_ids, no_ids) = (
+            vec!["prj_a".to_owned()],
+            vec!["prj_a".to_owned(), "prj_b".to_owned()],
+            Vec::<String>::new(),
+        );
+        let one = scoped!(one_id);
+        assert!(cacheable(&one));
+        let sql = diesel::debug_query::<Sqlite, _>(&one).to_string();
+        assert!(sql.contains("`integrations`.`project_id` = ?"), "{sql}");
+        let two = scoped!(two_ids);
+        assert!(!cacheable(&two));
+        let sql = diesel::debug_query::<Sqlite, _>(&two).to_string();
+        assert!(
+            sql.contains("`integrations`.`project_id` IN (?, ?)"),
+            "{sql}"
+        );
+        // No project at all matches nothing (diesel renders an empty IN as false).
+        let none = scoped!(no_ids);
+        let sql = diesel::debug_query::<Sqlite, _>(&none).to_string();
+        assert!(sql.contains("1=0"), "{sql}");
     }
 
     #[test]

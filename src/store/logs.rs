@@ -80,7 +80,7 @@ pub async fn page(
         () => {{
             let mut q = logs::table.into_boxed();
             if let Some(ids) = &query.project_ids {
-                q = q.filter(logs::project_id.eq_any(ids));
+                q = crate::store::filter_one_of!(q, logs::project_id, ids);
             }
             if let Some(id) = &query.integration_id {
                 q = q.filter(logs::integration_id.eq(id));

@@ -373,6 +373,20 @@ macro_rules! __with_conn {
 pub(crate) use with_read;
 pub(crate) use with_write;
 
+/// `$query` (boxed) filtered to rows whose `$column` is one of `$ids`: `= ?` for a single id
+/// (a project-scoped caller's case), `IN (…)` otherwise. diesel renders `IN` on SQLite with one
+/// placeholder per id and marks the statement uncacheable, so every scoped list was parsed and
+/// planned again on each call; `= ?` is prepared once.
+macro_rules! filter_one_of {
+    ($query:expr, $column:expr, $ids:expr) => {
+        match &$ids[..] {
+            [one] => $query.filter($column.eq(one)),
+            ids => $query.filter($column.eq_any(ids)),
+        }
+    };
+}
+pub(crate) use filter_one_of;
+
 /// Decodes a JSON text column, reporting which column held bad data.
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     column: &'static str,
