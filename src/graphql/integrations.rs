@@ -3,6 +3,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 
 use super::connection::{IdConnection, PageArgs, connection};
 use super::errors::ApiResult;
@@ -25,6 +26,10 @@ use crate::outbound::guard::CircuitState;
 /// A registered outside tool: where it is, how to call it, and what happened to it.
 pub struct Integration(pub domain::Integration);
 
+// Fields that wait on the store or a loader run boxed (`.boxed()`): async-graphql inlines
+// every field's future into one `resolve_field` state machine and allocates and copies that
+// machine for each field it resolves, so unboxed store work (diesel, deadpool, loader
+// state) made each `id` or `name` of a 50-row page cost a large allocation and copy.
 #[Object]
 impl Integration {
     pub async fn id(&self) -> ID {
@@ -32,14 +37,18 @@ impl Integration {
     }
     /// The project the integration belongs to.
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Project> {
-        let loader = ctx.data_unchecked::<DataLoader<ProjectLoader>>();
-        let project = loader
-            .load_one(self.0.project_id.clone())
-            .await?
-            .ok_or_else(|| {
-                AppError::internal(anyhow::anyhow!("integration without its project"))
-            })?;
-        Ok(Project(project))
+        async move {
+            let loader = ctx.data_unchecked::<DataLoader<ProjectLoader>>();
+            let project = loader
+                .load_one(self.0.project_id.clone())
+                .await?
+                .ok_or_else(|| {
+                    AppError::internal(anyhow::anyhow!("integration without its project"))
+                })?;
+            Ok(Project(project))
+        }
+        .boxed()
+        .await
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -83,8 +92,12 @@ impl Integration {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<super::credentials::CredentialsInfo>> {
-        let loader = ctx.data_unchecked::<DataLoader<super::loaders::CredentialsLoader>>();
-        Ok(loader.load_one(self.0.id.clone()).await?.map(Into::into))
+        async move {
+            let loader = ctx.data_unchecked::<DataLoader<super::loaders::CredentialsLoader>>();
+            Ok(loader.load_one(self.0.id.clone()).await?.map(Into::into))
+        }
+        .boxed()
+        .await
     }
     /// Total time limit of one call, in milliseconds.
     async fn timeout_ms(&self) -> i32 {
@@ -116,15 +129,23 @@ impl Integration {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<crate::domain::incoming::IncomingWebhook>> {
-        Ok(crate::domain::incoming::get(&app(ctx).store, caller(ctx)?, &self.0).await?)
+        async move {
+            Ok(crate::domain::incoming::get(&app(ctx).store, caller(ctx)?, &self.0).await?)
+        }
+        .boxed()
+        .await
     }
     /// How the integration is doing (status, uptime, latency, error rate, history).
     async fn health(&self, ctx: &Context<'_>) -> ApiResult<super::health::Health<'_>> {
-        super::health::health_of(ctx, &self.0).await
+        super::health::health_of(ctx, &self.0).boxed().await
     }
     /// Is it ready for production? A scored checklist, each check with its detail.
     async fn readiness(&self, ctx: &Context<'_>) -> ApiResult<crate::domain::readiness::Readiness> {
-        Ok(crate::domain::readiness::of(&app(ctx).store, caller(ctx)?, &self.0).await?)
+        async move {
+            Ok(crate::domain::readiness::of(&app(ctx).store, caller(ctx)?, &self.0).await?)
+        }
+        .boxed()
+        .await
     }
     /// The scheduled health check (null: health comes from real calls only).
     async fn health_check(&self) -> Option<&crate::domain::health::HealthCheck> {
@@ -139,12 +160,18 @@ impl Integration {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<IdConnection<super::alerts::Alert>> {
-        super::alerts::integration_alerts(ctx, &self.0, state, PageArgs::forward(first, after))
-            .await
+        async move {
+            super::alerts::integration_alerts(ctx, &self.0, state, PageArgs::forward(first, after))
+                .await
+        }
+        .boxed()
+        .await
     }
     /// Its sync definitions, oldest first.
     async fn syncs(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::syncs::SyncObject>> {
-        super::syncs::syncs_of(ctx, &self.0).await
+        async move { super::syncs::syncs_of(ctx, &self.0).await }
+            .boxed()
+            .await
     }
     /// Records its syncs keep, in the order they were first seen. `changedSince` lists
     /// records created, changed or deleted after that moment (deleted ones included, with
@@ -159,12 +186,16 @@ impl Integration {
         sync_id: Option<ID>,
         include_deleted: Option<bool>,
     ) -> ApiResult<IdConnection<super::syncs::SyncRecord>> {
-        let filter = crate::domain::sync::RecordFilter {
-            sync_id: sync_id.map(|id| id.0),
-            changed_since,
-            include_deleted: include_deleted.unwrap_or(false),
-        };
-        super::syncs::records_of(ctx, &self.0, filter, PageArgs::forward(first, after)).await
+        async move {
+            let filter = crate::domain::sync::RecordFilter {
+                sync_id: sync_id.map(|id| id.0),
+                changed_since,
+                include_deleted: include_deleted.unwrap_or(false),
+            };
+            super::syncs::records_of(ctx, &self.0, filter, PageArgs::forward(first, after)).await
+        }
+        .boxed()
+        .await
     }
     /// Whether `executeRequest` may call absolute URLs.
     async fn allow_absolute_urls(&self) -> bool {
@@ -176,11 +207,15 @@ impl Integration {
     }
     /// Call metrics over a window (default: the last day).
     async fn metrics(&self, ctx: &Context<'_>, window: Option<TimeWindow>) -> ApiResult<Metrics> {
-        let window = window.unwrap_or_default();
-        Ok(
-            crate::domain::executions::metrics(&app(ctx).store, caller(ctx)?, &self.0, window)
-                .await?,
-        )
+        async move {
+            let window = window.unwrap_or_default();
+            Ok(
+                crate::domain::executions::metrics(&app(ctx).store, caller(ctx)?, &self.0, window)
+                    .await?,
+            )
+        }
+        .boxed()
+        .await
     }
     /// Recorded calls, oldest first; `success` filters by outcome.
     #[graphql(complexity = "first.unwrap_or(50).clamp(0, 500) as usize * child_complexity + 1")]
@@ -191,19 +226,33 @@ impl Integration {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<IdConnection<super::executions::Execution>> {
-        let selection = ExecutionSelection::of_integration(caller(ctx)?, &self.0, success)?;
-        super::executions::execution_connection(ctx, &selection, PageArgs::forward(first, after))
+        async move {
+            let selection = ExecutionSelection::of_integration(caller(ctx)?, &self.0, success)?;
+            super::executions::execution_connection(
+                ctx,
+                &selection,
+                PageArgs::forward(first, after),
+            )
             .await
+        }
+        .boxed()
+        .await
     }
     /// The template version it was made from (null: configured by hand).
     async fn template(&self, ctx: &Context<'_>) -> ApiResult<Option<super::templates::Template>> {
-        let Some(id) = &self.0.template_id else {
-            return Ok(None);
-        };
-        let found =
-            crate::domain::templates::get_many_unchecked(&app(ctx).store, std::slice::from_ref(id))
-                .await?;
-        Ok(found.into_iter().next().map(super::templates::Template))
+        async move {
+            let Some(id) = &self.0.template_id else {
+                return Ok(None);
+            };
+            let found = crate::domain::templates::get_many_unchecked(
+                &app(ctx).store,
+                std::slice::from_ref(id),
+            )
+            .await?;
+            Ok(found.into_iter().next().map(super::templates::Template))
+        }
+        .boxed()
+        .await
     }
     /// Name of the token that created it.
     async fn created_by(&self) -> &str {
@@ -229,8 +278,12 @@ impl Integration {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<IdConnection<LogEntry>> {
-        let selection = LogSelection::of_integration(caller(ctx)?, &self.0, min_level)?;
-        log_connection(ctx, &selection, PageArgs::forward(first, after)).await
+        async move {
+            let selection = LogSelection::of_integration(caller(ctx)?, &self.0, min_level)?;
+            log_connection(ctx, &selection, PageArgs::forward(first, after)).await
+        }
+        .boxed()
+        .await
     }
 }
 
