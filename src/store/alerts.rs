@@ -37,7 +37,9 @@ pub struct AlertRuleRow {
     pub enabled: bool,
     pub recent: String,
     pub created_by: String,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -66,11 +68,13 @@ pub struct AlertRow {
     pub state: String,
     pub summary: String,
     pub details: String,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub fired_at: NaiveDateTime,
     pub acknowledged_at: Option<NaiveDateTime>,
     pub acknowledged_by: Option<String>,
     pub resolved_at: Option<NaiveDateTime>,
     pub resolved_by: Option<String>,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub last_notified_at: NaiveDateTime,
 }
 

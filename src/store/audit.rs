@@ -24,6 +24,7 @@ pub struct AuditRow {
     pub request_id: Option<String>,
     /// Non-secret facts about the change (e.g. which fields an update touched).
     pub details: String,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub at: NaiveDateTime,
 }
 

@@ -41,7 +41,9 @@ pub struct ExecutionRow {
     pub truncated: bool,
     pub error_class: Option<String>,
     pub error_message: Option<String>,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub started_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub finished_at: NaiveDateTime,
 }
 

@@ -41,7 +41,9 @@ pub struct IntegrationRow {
     pub cache_policy: String,
     pub created_by: String,
     pub version: i32,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub updated_at: NaiveDateTime,
     /// JSON: transforms, error rules, connection check, absolute-URL switch.
     pub call_options: String,

@@ -29,6 +29,7 @@ pub struct LogRow {
     pub level_rank: i32,
     pub message: String,
     pub metadata: String,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub created_at: NaiveDateTime,
 }
 

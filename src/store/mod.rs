@@ -20,6 +20,7 @@ pub mod oauth_states;
 pub mod pg;
 pub mod projects;
 mod rows;
+mod timestamps;
 pub(crate) use rows::LoadRows;
 pub mod schema;
 pub mod stats;

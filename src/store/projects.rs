@@ -15,7 +15,9 @@ pub struct ProjectRow {
     pub name: String,
     pub slug: String,
     pub description: Option<String>,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::timestamps::StoredTime)]
     pub updated_at: NaiveDateTime,
 }
 

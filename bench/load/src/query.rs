@@ -208,10 +208,16 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
                 })
             };
             progress(format!("{}: bare flat out, {} s", page.name, args.duration));
+            let bare0 = CpuSample::take(target);
             let bare_flat = flat_out(args.connections, args.duration, send_bare.clone()).await?;
+            let bare1 = CpuSample::take(target);
             t.row(
                 format!("{}: bare flat out", page.name),
-                bare_flat.describe(),
+                format!(
+                    "{}; server CPU {}",
+                    bare_flat.describe(),
+                    bare1.describe_since(&bare0)
+                ),
             );
             if args.rate > 0 {
                 let bare_fixed = fixed_rate(args.rate, args.duration, send_bare).await?;
@@ -227,6 +233,25 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
                     flat.per_second / bare_flat.per_second.max(f64::MIN_POSITIVE)
                 ),
             );
+            // Throughput shares the two cores with this tool; the server's own CPU per
+            // answer says what GraphQL costs on top of the same store work.
+            let per_answer = |cpu: Option<f64>, run: &RunFigures| {
+                cpu.filter(|_| !run.histogram.is_empty())
+                    .map(|s| s / run.histogram.len() as f64 * 1e6)
+            };
+            if let (Some(gql_us), Some(bare_us)) = (
+                per_answer(cpu1.server_seconds_since(&cpu0), &flat),
+                per_answer(bare1.server_seconds_since(&bare0), &bare_flat),
+            ) {
+                t.row(
+                    format!("{}: server CPU per answer, GraphQL / bare (flat out)", page.name),
+                    format!(
+                        "{gql_us:.0} µs / {bare_us:.0} µs: GraphQL adds {:.0} µs (bare/GraphQL {:.2})",
+                        gql_us - bare_us,
+                        bare_us / gql_us
+                    ),
+                );
+            }
         }
     }
     t.row(

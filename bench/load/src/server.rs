@@ -292,6 +292,11 @@ impl CpuSample {
         }
     }
 
+    /// The server's CPU seconds between two samples.
+    pub fn server_seconds_since(&self, earlier: &CpuSample) -> Option<f64> {
+        Some(self.server? - earlier.server?)
+    }
+
     /// "85 % of one core (load tool 20 %; machine: 70 % of 2 cores)" between two samples.
     pub fn describe_since(&self, earlier: &CpuSample) -> String {
         let wall = self.at.duration_since(earlier.at).as_secs_f64();
