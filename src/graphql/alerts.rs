@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
-use super::connection::{IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::{ApiError, ApiResult};
 use super::integrations::{DeletePayload, Integration};
 use super::loaders::{AlertRuleLoader, IntegrationLoader, ProjectLoader};
@@ -22,6 +22,24 @@ use crate::ids::IdKind;
 
 /// A rule that fires alerts.
 pub struct AlertRule(pub domain::AlertRule);
+
+impl ConnectionNode for AlertRule {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "kind",
+        "threshold",
+        "windowSeconds",
+        "breaches",
+        "evaluations",
+        "severity",
+        "reminderSeconds",
+        "enabled",
+        "createdBy",
+        "createdAt",
+        "updatedAt",
+    ];
+}
 
 #[Object]
 impl AlertRule {
@@ -86,6 +104,24 @@ impl AlertRule {
 
 /// Something that needs attention, fired once per rule and subject while open.
 pub struct Alert(pub domain::Alert);
+
+impl ConnectionNode for Alert {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "kind",
+        "subject",
+        "severity",
+        "state",
+        "summary",
+        "details",
+        "firedAt",
+        "acknowledgedAt",
+        "acknowledgedBy",
+        "resolvedAt",
+        "resolvedBy",
+        "lastNotifiedAt",
+    ];
+}
 
 #[Object]
 impl Alert {

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Json, Object};
 use chrono::{DateTime, Utc};
 
-use super::connection::{IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::ApiResult;
 use super::{app, caller};
 use crate::domain::audit::{self as domain, AuditFilter};
@@ -11,6 +11,21 @@ use crate::ids::IdKind;
 
 /// Who changed what, when.
 pub struct AuditEntry(pub domain::AuditEntry);
+
+impl ConnectionNode for AuditEntry {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "actor",
+        "actorId",
+        "action",
+        "targetType",
+        "targetId",
+        "projectId",
+        "requestId",
+        "at",
+        "details",
+    ];
+}
 
 #[Object]
 impl AuditEntry {

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
-use super::connection::{IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::{ApiError, ApiResult};
 use super::integrations::Integration;
 use super::loaders::IntegrationLoader;
@@ -23,6 +23,30 @@ use crate::outbound::classify::{CallError, ErrorClass, RecoveryAction};
 
 /// One recorded outgoing call (its retries included).
 pub struct Execution(pub domain::Execution);
+
+impl ConnectionNode for Execution {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "operation",
+        "method",
+        "path",
+        "statusCode",
+        "success",
+        "latencyMs",
+        "retries",
+        "cached",
+        "bytesIn",
+        "bytesOut",
+        "bytes",
+        "truncated",
+        "errorClass",
+        "errorMessage",
+        "recoverable",
+        "recoveryAction",
+        "startedAt",
+        "finishedAt",
+    ];
+}
 
 #[Object]
 impl Execution {

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 
-use super::connection::{IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::ApiResult;
 use super::loaders::ProjectLoader;
 use super::logs::{LogEntry, log_connection};
@@ -25,6 +25,37 @@ use crate::outbound::guard::CircuitState;
 
 /// A registered outside tool: where it is, how to call it, and what happened to it.
 pub struct Integration(pub domain::Integration);
+
+impl ConnectionNode for Integration {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "description",
+        "category",
+        "protocol",
+        "status",
+        "enabled",
+        "tags",
+        "baseUrl",
+        "config",
+        "headers",
+        "authKind",
+        "timeoutMs",
+        "retryPolicy",
+        "rateLimit",
+        "cache",
+        "transforms",
+        "errorRules",
+        "connectionCheck",
+        "healthCheck",
+        "allowAbsoluteUrls",
+        "circuitState",
+        "createdBy",
+        "version",
+        "createdAt",
+        "updatedAt",
+    ];
+}
 
 // Fields that wait on the store or a loader run boxed (`.boxed()`): async-graphql inlines
 // every field's future into one `resolve_field` state machine and allocates and copies that

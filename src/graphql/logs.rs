@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Json, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
-use super::connection::{IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::{ApiError, ApiResult};
 use super::integrations::Integration;
 use super::loaders::IntegrationLoader;
@@ -18,6 +18,11 @@ use crate::ids::IdKind;
 
 /// One log entry.
 pub struct LogEntry(pub domain::LogEntry);
+
+impl ConnectionNode for LogEntry {
+    const IMMEDIATE_FIELDS: &'static [&'static str] =
+        &["id", "integrationId", "level", "message", "metadata", "at"];
+}
 
 #[Object]
 impl LogEntry {

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::connection::{IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::ApiResult;
 use super::integrations::Integration;
 use super::{app, caller};
@@ -13,6 +13,17 @@ use crate::ids::IdKind;
 
 /// A project: integrations, webhooks and access are grouped by project.
 pub struct Project(pub domain::Project);
+
+impl ConnectionNode for Project {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "slug",
+        "description",
+        "createdAt",
+        "updatedAt",
+    ];
+}
 
 #[Object]
 impl Project {

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
-use super::connection::{IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::{ApiError, ApiResult};
 use super::integrations::Integration;
 use super::loaders::IntegrationLoader;
@@ -187,6 +187,20 @@ impl SyncRun {
 
 /// A record a sync keeps.
 pub struct SyncRecord(pub domain::SyncRecord);
+
+impl ConnectionNode for SyncRecord {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "recordId",
+        "syncId",
+        "data",
+        "hash",
+        "firstSeen",
+        "lastSeen",
+        "changedAt",
+        "deletedAt",
+    ];
+}
 
 #[Object]
 impl SyncRecord {

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::connection::{IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::ApiResult;
 use super::integrations::{Integration, IntegrationPayload};
 use super::loaders::ProjectLoader;
@@ -27,6 +27,37 @@ use crate::ids::IdKind;
 /// What a kind of integration is: its settings and credentials (JSON Schemas), where it
 /// calls, the operations it offers by name, its health check. One object per version.
 pub struct Template(pub domain::Template);
+
+impl ConnectionNode for Template {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "slug",
+        "name",
+        "description",
+        "category",
+        "protocol",
+        "icon",
+        "docsUrl",
+        "version",
+        "state",
+        "current",
+        "supportLevel",
+        "builtIn",
+        "authKinds",
+        "configSchema",
+        "credentialSchema",
+        "credentialMapping",
+        "exampleConfig",
+        "baseUrl",
+        "headers",
+        "operations",
+        "healthCheck",
+        "rateLimit",
+        "oauth2",
+        "incomingWebhooks",
+        "webhookEvents",
+    ];
+}
 
 #[Object]
 impl Template {

@@ -7,7 +7,7 @@ use futures_util::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::connection::{IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::{ApiError, ApiResult};
 use super::loaders::ProjectLoader;
 use super::projects::Project;
@@ -24,6 +24,28 @@ use crate::ids::IdKind;
 
 /// A webhook endpoint.
 pub struct Webhook(pub domain::Webhook);
+
+impl ConnectionNode for Webhook {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "url",
+        "description",
+        "eventTypes",
+        "filter",
+        "headers",
+        "rateLimitPerSecond",
+        "enabled",
+        "status",
+        "disabledReason",
+        "failureCount",
+        "failingSince",
+        "lastDeliveryAt",
+        "previousSecretExpiresAt",
+        "createdBy",
+        "createdAt",
+        "updatedAt",
+    ];
+}
 
 #[Object]
 impl Webhook {
@@ -138,6 +160,18 @@ pub struct WebhookStats {
 
 /// One event to one endpoint, with its attempts.
 pub struct Delivery(pub domain::Delivery);
+
+impl ConnectionNode for Delivery {
+    const IMMEDIATE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "eventType",
+        "status",
+        "attemptCount",
+        "nextAttemptAt",
+        "lastStatusCode",
+        "createdAt",
+    ];
+}
 
 #[Object]
 impl Delivery {

@@ -13,6 +13,7 @@ on_both_backends!(
     delete_and_enable_leave_a_trail,
     bad_input_is_refused_and_writes_nothing,
     text_search_and_tag_filter_follow_every_change,
+    connection_pages_answer_as_async_graphql_does,
 );
 
 const FIELDS: &str = "id name description category protocol status enabled tags baseUrl config headers authKind timeoutMs retryPolicy { maxRetries baseDelayMs maxDelayMs } rateLimit { requestsPerMinute burst } cache { enabled ttlSeconds } createdBy version createdAt updatedAt project { id slug }";
@@ -661,4 +662,67 @@ async fn text_search_and_tag_filter_follow_every_change(backend: Backend) {
     check(json!({ "text": "slack" }), vec!["Slack"]).await;
     check(json!({ "tag": "ci" }), vec!["GitHub Actions", "Slack"]).await;
     server.stop().await;
+}
+
+/// Plain connection selections are answered by patchbay's own resolver (see
+/// `graphql::connection`); wrapped in an inline fragment the same selection goes to
+/// async-graphql's. Both must give the same answer for every shape.
+async fn connection_pages_answer_as_async_graphql_does(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let project = server.create_project("Acme").await;
+    let mut ids = Vec::new();
+    for name in ["Jira", "Slack", "GitHub"] {
+        ids.push(server.create_integration(&project, name).await);
+    }
+    server
+        .ok(
+            &server.admin,
+            "mutation($i: SetCredentialsInput!) { setCredentials(input: $i) { integration { id } } }",
+            json!({ "i": { "integrationId": ids[1], "credentials": { "apiKey": { "value": "k-1", "in": "HEADER", "name": "X-Api-Key" } } } }),
+        )
+        .await;
+
+    let immediate = "__typename id name description category protocol status enabled tags baseUrl config headers authKind timeoutMs retryPolicy { maxRetries baseDelayMs maxDelayMs } rateLimit { requestsPerMinute burst } cache { enabled ttlSeconds } transforms { request response } errorRules { statusCodes class } connectionCheck { method path } healthCheck { path intervalSeconds } allowAbsoluteUrls circuitState createdBy version createdAt updatedAt";
+    let selections = [
+        // Every immediate field, __typename at every level, paging, both lists.
+        format!(
+            "__typename totalCount pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }} edges {{ __typename cursor node {{ {immediate} }} }} nodes {{ id name }}"
+        ),
+        // Aliases and loader-backed fields beside immediate ones, in mixed order.
+        "p: pageInfo { end: endCursor } edges { c: cursor n: node { health { status checked } i: id credentials { kind setFields } project { id name } readiness { score } status } }".to_owned(),
+        // Selections that leave the fast path partway: a fragment in the node, a key twice.
+        "edges { node { ...Named health { status } } } totalCount".to_owned(),
+        "edges { node { id name id } cursor }".to_owned(),
+        // No node at all; an empty page.
+        "edges { cursor } pageInfo { hasNextPage }".to_owned(),
+    ];
+    for arguments in [
+        "first: 2",
+        "last: 2",
+        "first: 0",
+        "first: 5, after: \"CURSOR\"",
+    ] {
+        let arguments = arguments.replace("CURSOR", &ids[0]);
+        for selection in &selections {
+            let fragment = if selection.contains("...Named") {
+                " fragment Named on Integration { name }"
+            } else {
+                ""
+            };
+            let direct = format!("{{ integrations({arguments}) {{ {selection} }} }}{fragment}");
+            let reference = format!(
+                "{{ integrations({arguments}) {{ ... on IntegrationConnection {{ {selection} }} }} }}{fragment}"
+            );
+            let direct = server.gql(&server.admin, &direct, json!({})).await;
+            let reference = server.gql(&server.admin, &reference, json!({})).await;
+            assert!(
+                direct.get("errors").is_none(),
+                "{arguments} {selection}: {direct:#}"
+            );
+            assert!(direct["data"]["integrations"].is_object(), "{direct:#}");
+            // Compared as JSON values: async-graphql orders an object's fields as they
+            // finish, the direct path as selected (as the specification asks).
+            assert_eq!(direct, reference, "{arguments} {selection}");
+        }
+    }
 }
