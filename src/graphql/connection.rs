@@ -350,57 +350,71 @@ impl<T: ConnectionNode> IdConnection<T> {
             let name = field.node.name.node.as_str();
             name == "__typename" || T::IMMEDIATE_FIELDS.contains(&name)
         };
-        // Immediate fields in place, in selection order; the others hold their place.
+        // Decided once per page, not per node: which fields resolve in place, and a map
+        // holding every response key in selection order, cloned per node so that keys
+        // are hashed once per page (the others hold their place until resolved).
+        let plan: Vec<(&Positioned<Field>, bool)> = fields(selection)
+            .map(|field| (field, immediate(field)))
+            .collect();
+        let template: IndexMap<Name, Value> = plan
+            .iter()
+            .map(|(field, _)| (field.node.response_key().node.clone(), Value::Null))
+            .collect();
         let mut maps = Vec::with_capacity(count);
+        let mut failed = Vec::new();
         for (index, edge) in self.0.edges.iter().enumerate() {
             node_context!(ctx_node = ctx_list, index, node_field, list_field);
-            let mut map = IndexMap::with_capacity(selection.items.len());
-            for field in fields(selection) {
-                let key = field.node.response_key().node.clone();
-                if !immediate(field) {
-                    map.insert(key, Value::Null);
-                } else if field.node.name.node == "__typename" {
-                    map.insert(
-                        key,
-                        Value::String(edge.node.introspection_type_name().into()),
-                    );
-                } else {
-                    match edge.node.resolve_field(&ctx_node.with_field(field)).await {
-                        Ok(value) => {
-                            map.insert(key, value.unwrap_or_default());
-                        }
-                        Err(error) => ctx_node.add_error(error),
+            let mut map = template.clone();
+            for (slot, &(field, in_place)) in plan.iter().enumerate() {
+                if !in_place {
+                    continue;
+                }
+                if field.node.name.node == "__typename" {
+                    map[slot] = Value::String(edge.node.introspection_type_name().into());
+                    continue;
+                }
+                match edge.node.resolve_field(&ctx_node.with_field(field)).await {
+                    Ok(value) => map[slot] = value.unwrap_or_default(),
+                    Err(error) => {
+                        ctx_node.add_error(error);
+                        failed.push((index, slot));
                     }
                 }
             }
             maps.push(map);
         }
         // The rest concurrently across the page, so that loaders batch it.
-        let deferred: Vec<_> = fields(selection)
-            .filter(|field| !immediate(field))
+        let deferred: Vec<(usize, &Positioned<Field>)> = plan
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, in_place))| !in_place)
+            .map(|(slot, &(field, _))| (slot, field))
             .collect();
         if !deferred.is_empty() {
             let mut work = Vec::with_capacity(count * deferred.len());
             let mut pending = Vec::with_capacity(count * deferred.len());
             for index in 0..count {
-                for &field in &deferred {
-                    work.push((index, field));
+                for &(slot, field) in &deferred {
+                    work.push((index, slot));
                     pending.push(run(index, Some(field)));
                 }
             }
             let resolved = join_all(pending).await;
-            for ((index, field), value) in work.into_iter().zip(resolved) {
-                let key = &field.node.response_key().node;
+            for ((index, slot), value) in work.into_iter().zip(resolved) {
                 match value {
-                    Ok(value) => {
-                        maps[index].insert(key.clone(), value.unwrap_or_default());
-                    }
+                    Ok(value) => maps[index][slot] = value.unwrap_or_default(),
                     Err(error) => {
                         ctx_list.add_error(error);
-                        maps[index].shift_remove(key);
+                        failed.push((index, slot));
                     }
                 }
             }
+        }
+        // As async-graphql answers an object with a failed field: the key is left out.
+        // Removed last, highest slot first, so that the other slots stay where they are.
+        failed.sort_unstable_by(|a, b| b.cmp(a));
+        for (index, slot) in failed {
+            maps[index].shift_remove_index(slot);
         }
         maps.into_iter().map(|map| Ok(object(map))).collect()
     }

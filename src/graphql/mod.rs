@@ -29,7 +29,9 @@ mod webhooks;
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use async_graphql::{
+    Context, MergedObject, MergedSubscription, Schema, SchemaBuilder, ValidationMode,
+};
 
 use crate::app::App;
 use crate::domain::access::Caller;
@@ -94,17 +96,32 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema with the application's limits and data.
 pub fn build(app: Arc<App>) -> PatchbaySchema {
-    build_with(app, false)
+    build_with(app, Mode::Http)
+}
+
+/// The schema for operations whose document and operation already passed full
+/// validation without variables: async-graphql's fast mode, which still checks the
+/// depth, complexity and fragment-cycle limits but not the rules an earlier run passed.
+pub fn build_prevalidated(app: Arc<App>) -> PatchbaySchema {
+    build_with(app, Mode::Prevalidated)
 }
 
 /// The schema for WebSocket operations: the same, plus an extension that gives request
 /// errors their codes (HTTP does that on its error path; a socket has no such place, and
 /// the extension's per-field cost matters little for subscriptions).
 pub fn build_for_websocket(app: Arc<App>) -> PatchbaySchema {
-    build_with(app, true)
+    build_with(app, Mode::WebSocket)
 }
 
-fn build_with(app: Arc<App>, websocket: bool) -> PatchbaySchema {
+/// What a schema is built for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Http,
+    Prevalidated,
+    WebSocket,
+}
+
+fn build_with(app: Arc<App>, mode: Mode) -> PatchbaySchema {
     let config = &app.config;
     let mut builder = builder()
         .limit_depth(config.max_query_depth)
@@ -138,8 +155,10 @@ fn build_with(app: Arc<App>, websocket: bool) -> PatchbaySchema {
     if !config.introspection {
         builder = builder.disable_introspection();
     }
-    if websocket {
-        builder = builder.extension(request_errors::RequestErrorCodes);
+    match mode {
+        Mode::Http => {}
+        Mode::Prevalidated => builder = builder.validation_mode(ValidationMode::Fast),
+        Mode::WebSocket => builder = builder.extension(request_errors::RequestErrorCodes),
     }
     builder.data(app).finish()
 }

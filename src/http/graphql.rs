@@ -3,6 +3,8 @@
 //! execution (under `application/graphql-response+json`), no `data` entry on such
 //! failures, 415 for a POST without a JSON content type, 405 for mutations over GET.
 
+use std::sync::{Arc, RwLock};
+
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -190,7 +192,33 @@ fn params_from_query_string(raw: Option<&str>) -> Result<Params, RequestFailure>
 
 /// Parsed documents by query text: dashboards send the same few queries over and over,
 /// and parsing costs more than cloning a parsed document. Bounded by total query size.
-pub struct DocumentCache(moka::sync::Cache<String, ExecutableDocument>);
+pub struct DocumentCache(moka::sync::Cache<String, Arc<ParsedDocument>>);
+
+/// A parsed document, and which of its operations already passed validation when sent
+/// without variables: validation depends only on the document, the operation and the
+/// variables, so such a request need not be validated again (`prevalidated_schema`).
+pub struct ParsedDocument {
+    pub document: ExecutableDocument,
+    validated: RwLock<Vec<Option<String>>>,
+}
+
+impl ParsedDocument {
+    /// Whether `operation` passed validation before, without variables.
+    pub fn validated(&self, operation: Option<&str>) -> bool {
+        self.validated
+            .read()
+            .is_ok_and(|ops| ops.iter().any(|op| op.as_deref() == operation))
+    }
+
+    /// Records that `operation` passed validation without variables.
+    pub fn mark_validated(&self, operation: Option<&str>) {
+        if let Ok(mut ops) = self.validated.write()
+            && !ops.iter().any(|op| op.as_deref() == operation)
+        {
+            ops.push(operation.map(str::to_owned));
+        }
+    }
+}
 
 impl DocumentCache {
     pub fn new(max_bytes: u64) -> Self {
@@ -203,13 +231,16 @@ impl DocumentCache {
     }
 
     /// The parsed document, or `None` when it does not parse (execution reports why).
-    pub fn parse(&self, query: &str) -> Option<ExecutableDocument> {
-        if let Some(document) = self.0.get(query) {
-            return Some(document);
+    pub fn parse(&self, query: &str) -> Option<Arc<ParsedDocument>> {
+        if let Some(parsed) = self.0.get(query) {
+            return Some(parsed);
         }
-        let document = async_graphql::parser::parse_query(query).ok()?;
-        self.0.insert(query.to_owned(), document.clone());
-        Some(document)
+        let parsed = Arc::new(ParsedDocument {
+            document: async_graphql::parser::parse_query(query).ok()?,
+            validated: RwLock::new(Vec::new()),
+        });
+        self.0.insert(query.to_owned(), parsed.clone());
+        Some(parsed)
     }
 }
 
@@ -313,16 +344,16 @@ async fn execute(
     media: ResponseMedia,
     via_get: bool,
 ) -> Response {
-    let document = state.documents.parse(&params.query);
+    let parsed = state.documents.parse(&params.query);
+    let document = parsed.as_ref().map(|parsed| &parsed.document);
     let kind = document
-        .as_ref()
         .and_then(|d| operation_type(d, params.operation_name.as_deref()))
         .map_or("unknown", |ty| match ty {
             OperationType::Query => "query",
             OperationType::Mutation => "mutation",
             OperationType::Subscription => "subscription",
         });
-    if let Some(document) = &document {
+    if let Some(document) = document {
         match operation_type(document, params.operation_name.as_deref()) {
             Some(OperationType::Mutation) if via_get => {
                 return RequestFailure::new(
@@ -345,9 +376,18 @@ async fn execute(
     let mut request = async_graphql::Request::new(query.clone()).data(caller);
     let parses = document.is_some();
     if let Some(document) = document {
-        request.set_parsed_query(document);
+        request.set_parsed_query(document.clone());
     }
-    if let Some(name) = params.operation_name {
+    let without_variables = params
+        .variables
+        .as_ref()
+        .is_none_or(|v| v.as_object().is_some_and(serde_json::Map::is_empty));
+    let operation_name = params.operation_name.as_deref();
+    let prevalidated = without_variables
+        && parsed
+            .as_ref()
+            .is_some_and(|parsed| parsed.validated(operation_name));
+    if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
     if let Some(variables) = params.variables {
@@ -360,7 +400,18 @@ async fn execute(
             }
         }
     }
-    let mut response = state.schema.execute(request).await;
+    let mut response = if prevalidated {
+        state.prevalidated_schema.execute(request).await
+    } else {
+        state.schema.execute(request).await
+    };
+    if without_variables
+        && !prevalidated
+        && request_errors::executed(&response)
+        && let Some(parsed) = &parsed
+    {
+        parsed.mark_validated(operation_name);
+    }
     let code = response
         .errors
         .first()
@@ -436,8 +487,23 @@ mod tests {
     }
 
     fn op(query: &str, name: Option<&str>) -> Option<OperationType> {
-        let document = DocumentCache::new(1 << 20).parse(query)?;
-        operation_type(&document, name)
+        let parsed = DocumentCache::new(1 << 20).parse(query)?;
+        operation_type(&parsed.document, name)
+    }
+
+    #[test]
+    fn validated_operations_are_remembered_per_operation() {
+        let cache = DocumentCache::new(1 << 20);
+        let parsed = cache.parse("query A { a } query B { b }").expect("parses");
+        assert!(!parsed.validated(Some("A")));
+        parsed.mark_validated(Some("A"));
+        parsed.mark_validated(Some("A"));
+        let again = cache.parse("query A { a } query B { b }").expect("parses");
+        assert!(again.validated(Some("A")));
+        assert!(!again.validated(Some("B")));
+        assert!(!again.validated(None));
+        parsed.mark_validated(None);
+        assert!(again.validated(None));
     }
 
     #[test]

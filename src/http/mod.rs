@@ -32,6 +32,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: PatchbaySchema,
+    /// The same schema, validating only what depends on limits: for operations that
+    /// already passed full validation (see `graphql::ParsedDocument`).
+    pub prevalidated_schema: PatchbaySchema,
     /// The schema WebSocket operations run on (with request-error codes), sharing
     /// identical live subscriptions.
     pub ws_schema: crate::graphql::multiplex::SharedSubscriptions,
@@ -55,9 +58,11 @@ pub fn router(app: Arc<App>) -> Router {
     );
     let max_body = app.config.max_body_bytes;
     let timeout = app.config.request_timeout;
+    let prevalidated_schema = crate::graphql::build_prevalidated(app.clone());
     let state = AppState {
         app,
         schema,
+        prevalidated_schema,
         ws_schema,
         documents: Arc::new(graphql::DocumentCache::new(16 * 1024 * 1024)),
     };

@@ -366,3 +366,66 @@ async fn graphiql_introspection_fits_the_default_limits() {
     assert!(types.iter().any(|t| t["name"] == "Integration"));
     server.stop().await;
 }
+
+/// A document that passed validation once is not validated again when it comes back
+/// without variables: the second answer must be the first one, and anything that
+/// depends on variables or the operation picked is still checked every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_validated_once_answer_the_same_again() {
+    let server = server().await;
+    let answer = |body: &'static str| {
+        let server = &server;
+        async move {
+            let response = post(server, Some(GRAPHQL_RESPONSE), body).await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let optional =
+        r#"{"query":"query Q($n: Int) { projects(first: $n) { totalCount } viewer { role } }"}"#;
+    let first = answer(optional).await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    assert_eq!(first.1["data"]["viewer"]["role"], "ADMIN");
+    for _ in 0..3 {
+        assert_eq!(answer(optional).await, first);
+    }
+    // The same document with an empty variables object is the same request.
+    let empty = r#"{"query":"query Q($n: Int) { projects(first: $n) { totalCount } viewer { role } }","variables":{}}"#;
+    assert_eq!(answer(empty).await, first);
+    // Variables are checked on every request.
+    let (status, json) = answer(
+        r#"{"query":"query Q($n: Int) { projects(first: $n) { totalCount } viewer { role } }","variables":{"n":"ten"}}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{json}");
+    assert_eq!(code(&json), "BAD_USER_INPUT");
+
+    // One operation of a document validated does not let another name through.
+    let two = r#"{"query":"query A { viewer { role } } query B { viewer { name } }","operationName":"A"}"#;
+    let first = answer(two).await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    assert_eq!(answer(two).await, first);
+    for (body, expected) in [
+        (
+            r#"{"query":"query A { viewer { role } } query B { viewer { name } }","operationName":"Nope"}"#,
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            r#"{"query":"query A { viewer { role } } query B { viewer { name } }"}"#,
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ] {
+        for _ in 0..2 {
+            let (status, json) = answer(body).await;
+            assert_eq!(status, 400, "{body}: {json}");
+            assert_eq!(code(&json), expected, "{body}: {json}");
+        }
+    }
+    // A document that failed validation fails again.
+    for _ in 0..2 {
+        let (status, json) = answer(r#"{"query":"{ viewer { role nope } }"}"#).await;
+        assert_eq!(status, 400);
+        assert_eq!(code(&json), "GRAPHQL_VALIDATION_FAILED");
+    }
+    server.stop().await;
+}
