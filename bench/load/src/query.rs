@@ -5,7 +5,9 @@
 //! a fixed rate (open loop, `--rate`; latency counted from each request's scheduled send
 //! time, so a stall shows instead of being waited out). With `--bare URL` (the bare handler
 //! of `bench_server`, bench/README.md) it runs the same pages there and prints the
-//! GraphQL/bare ratio the way bench/run.sh does (flat-out requests/s).
+//! GraphQL/bare ratio the way bench/run.sh does (flat-out requests/s), with the flat-out
+//! time split into `--rounds` alternating GraphQL and bare slices so that the machine's
+//! drift over a run weighs on both sides alike.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +54,10 @@ pub struct GraphqlArgs {
     /// same pages without GraphQL and auth, for the GraphQL/bare ratio.
     #[arg(long)]
     bare: Option<String>,
+    /// With `--bare`: the flat-out `--duration` is split into this many GraphQL slices
+    /// alternated with as many bare slices (each side still gets `--duration` in all).
+    #[arg(long, default_value_t = 4)]
+    rounds: u32,
 }
 
 /// What the seeded store looks like (shared with bench/bench_server.rs).
@@ -161,17 +167,68 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
                 async move { gql.post_ok(body).await }
             })
         };
-        progress(format!("{}: flat out, {} s", page.name, args.duration));
-        let cpu0 = CpuSample::take(target);
-        let flat = flat_out(args.connections, args.duration, send_gql.clone()).await?;
-        let cpu1 = CpuSample::take(target);
+        let send_bare = match &args.bare {
+            Some(bare) => {
+                let url = format!("{}{}", bare.trim_end_matches('/'), page.bare_path);
+                let check = http
+                    .get(&url)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .text()
+                    .await?;
+                let value: Value = serde_json::from_str(&check).context("bare answer")?;
+                let bare_rows = value["integrations"].as_array().map_or(0, Vec::len);
+                if bare_rows != rows {
+                    bail!("bare {url} answered {bare_rows} rows, GraphQL {rows}");
+                }
+                let http = http.clone();
+                Some(Arc::new(move || {
+                    let (http, url) = (http.clone(), url.clone());
+                    async move {
+                        matches!(http.get(&url).send().await, Ok(r) if r.status().is_success())
+                    }
+                }))
+            }
+            None => None,
+        };
+        let rounds = if send_bare.is_some() {
+            args.rounds.max(1)
+        } else {
+            1
+        };
+        let slice = Duration::from_secs(args.duration) / rounds;
+        progress(format!(
+            "{}: flat out, {} s{}",
+            page.name,
+            args.duration,
+            if send_bare.is_some() {
+                format!(
+                    " GraphQL and {} s bare, in {rounds} alternating rounds",
+                    args.duration
+                )
+            } else {
+                String::new()
+            }
+        ));
+        let mut gql_side = Side::default();
+        let mut bare_side = Side::default();
+        let mut round_ratios = Vec::new();
+        for _ in 0..rounds {
+            let gql_run = gql_side
+                .run(target, flat_out(args.connections, slice, send_gql.clone()))
+                .await?;
+            if let Some(send_bare) = &send_bare {
+                let bare_run = bare_side
+                    .run(target, flat_out(args.connections, slice, send_bare.clone()))
+                    .await?;
+                round_ratios.push(gql_run / bare_run.max(f64::MIN_POSITIVE));
+            }
+        }
+        let flat = gql_side.figures();
         t.row(
             format!("{}: GraphQL flat out", page.name),
-            format!(
-                "{}; server CPU {}",
-                flat.describe(),
-                cpu1.describe_since(&cpu0)
-            ),
+            format!("{}; server CPU {}", flat.describe(), gql_side.cpu()),
         );
         if args.rate > 0 {
             progress(format!(
@@ -184,40 +241,11 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
                 fixed.describe(),
             );
         }
-        if let Some(bare) = &args.bare {
-            let url = format!("{}{}", bare.trim_end_matches('/'), page.bare_path);
-            let check = http
-                .get(&url)
-                .send()
-                .await?
-                .error_for_status()?
-                .text()
-                .await?;
-            let value: Value = serde_json::from_str(&check).context("bare answer")?;
-            let bare_rows = value["integrations"].as_array().map_or(0, Vec::len);
-            if bare_rows != rows {
-                bail!("bare {url} answered {bare_rows} rows, GraphQL {rows}");
-            }
-            let send_bare = {
-                let http = http.clone();
-                Arc::new(move || {
-                    let (http, url) = (http.clone(), url.clone());
-                    async move {
-                        matches!(http.get(&url).send().await, Ok(r) if r.status().is_success())
-                    }
-                })
-            };
-            progress(format!("{}: bare flat out, {} s", page.name, args.duration));
-            let bare0 = CpuSample::take(target);
-            let bare_flat = flat_out(args.connections, args.duration, send_bare.clone()).await?;
-            let bare1 = CpuSample::take(target);
+        if let Some(send_bare) = send_bare {
+            let bare_flat = bare_side.figures();
             t.row(
                 format!("{}: bare flat out", page.name),
-                format!(
-                    "{}; server CPU {}",
-                    bare_flat.describe(),
-                    bare1.describe_since(&bare0)
-                ),
+                format!("{}; server CPU {}", bare_flat.describe(), bare_side.cpu()),
             );
             if args.rate > 0 {
                 let bare_fixed = fixed_rate(args.rate, args.duration, send_bare).await?;
@@ -229,20 +257,21 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
             t.row(
                 format!("{}: ratio GraphQL/bare (flat-out req/s)", page.name),
                 format!(
-                    "{:.2}",
-                    flat.per_second / bare_flat.per_second.max(f64::MIN_POSITIVE)
+                    "{:.2} (rounds of {:.1} s each: {})",
+                    flat.per_second / bare_flat.per_second.max(f64::MIN_POSITIVE),
+                    slice.as_secs_f64(),
+                    round_ratios
+                        .iter()
+                        .map(|r| format!("{r:.2}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
             // Throughput shares the two cores with this tool; the server's own CPU per
             // answer says what GraphQL costs on top of the same store work.
-            let per_answer = |cpu: Option<f64>, run: &RunFigures| {
-                cpu.filter(|_| !run.histogram.is_empty())
-                    .map(|s| s / run.histogram.len() as f64 * 1e6)
-            };
-            if let (Some(gql_us), Some(bare_us)) = (
-                per_answer(cpu1.server_seconds_since(&cpu0), &flat),
-                per_answer(bare1.server_seconds_since(&bare0), &bare_flat),
-            ) {
+            if let (Some(gql_us), Some(bare_us)) =
+                (gql_side.cpu_per_answer(), bare_side.cpu_per_answer())
+            {
                 t.row(
                     format!("{}: server CPU per answer, GraphQL / bare (flat out)", page.name),
                     format!(
@@ -279,10 +308,86 @@ impl RunFigures {
     }
 }
 
+/// One side (GraphQL or bare) of the alternating flat-out runs, summed over its slices.
+#[derive(Default)]
+struct Side {
+    histogram: Option<Histogram<u64>>,
+    errors: u64,
+    wall: Duration,
+    server_cpu: Option<f64>,
+    cpu: Vec<(CpuSample, CpuSample)>,
+}
+
+impl Side {
+    /// Runs one slice; its requests per second.
+    async fn run(
+        &mut self,
+        target: &Target,
+        slice: impl std::future::Future<Output = anyhow::Result<RunFigures>>,
+    ) -> anyhow::Result<f64> {
+        let before = CpuSample::take(target);
+        let started = Instant::now();
+        let figures = slice.await?;
+        self.wall += started.elapsed();
+        let after = CpuSample::take(target);
+        self.server_cpu = match (self.server_cpu, after.server_seconds_since(&before)) {
+            (Some(sum), Some(s)) => Some(sum + s),
+            (None, s) if self.cpu.is_empty() => s,
+            _ => None,
+        };
+        self.cpu.push((before, after));
+        self.errors += figures.errors;
+        match &mut self.histogram {
+            Some(all) => {
+                all.add(&figures.histogram).ok();
+            }
+            None => self.histogram = Some(figures.histogram),
+        }
+        Ok(figures.per_second)
+    }
+
+    fn figures(&self) -> RunFigures {
+        let histogram = self.histogram.clone().unwrap_or_else(histogram);
+        RunFigures {
+            per_second: histogram.len() as f64 / self.wall.as_secs_f64().max(f64::MIN_POSITIVE),
+            histogram,
+            errors: self.errors,
+        }
+    }
+
+    /// CPU use over the side's slices (the first slice's start to its end when there
+    /// is one slice; otherwise each slice described and the server's summed).
+    fn cpu(&self) -> String {
+        match self.cpu.as_slice() {
+            [(before, after)] => after.describe_since(before),
+            slices => {
+                let server = self.server_cpu.map_or("n/a".to_owned(), |s| {
+                    format!("{:.0} % of one core", s / self.wall.as_secs_f64() * 100.0)
+                });
+                format!(
+                    "{server} over {} slices (first: {})",
+                    slices.len(),
+                    slices
+                        .first()
+                        .map_or(String::new(), |(b, a)| a.describe_since(b))
+                )
+            }
+        }
+    }
+
+    /// The server's CPU microseconds per answer.
+    fn cpu_per_answer(&self) -> Option<f64> {
+        let answered = self.histogram.as_ref().map_or(0, Histogram::len);
+        self.server_cpu
+            .filter(|_| answered > 0)
+            .map(|s| s / answered as f64 * 1e6)
+    }
+}
+
 /// `connections` closed loops, one request in flight each.
 async fn flat_out<F, Fut>(
     connections: usize,
-    duration: u64,
+    duration: Duration,
     send: Arc<F>,
 ) -> anyhow::Result<RunFigures>
 where
@@ -290,7 +395,7 @@ where
     Fut: std::future::Future<Output = bool> + Send,
 {
     let started = Instant::now();
-    let end = started + Duration::from_secs(duration);
+    let end = started + duration;
     let workers: Vec<_> = (0..connections.max(1))
         .map(|_| {
             let send = send.clone();
