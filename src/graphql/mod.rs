@@ -114,7 +114,6 @@ pub fn build_for_websocket(app: Arc<App>) -> PatchbaySchema {
 }
 
 /// What a schema is built for.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Http,
     Prevalidated,

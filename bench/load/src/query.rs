@@ -315,7 +315,9 @@ struct Side {
     errors: u64,
     wall: Duration,
     server_cpu: Option<f64>,
-    cpu: Vec<(CpuSample, CpuSample)>,
+    slices: u32,
+    /// The first slice's CPU use (server, this tool, the machine).
+    first_cpu: Option<String>,
 }
 
 impl Side {
@@ -332,10 +334,12 @@ impl Side {
         let after = CpuSample::take(target);
         self.server_cpu = match (self.server_cpu, after.server_seconds_since(&before)) {
             (Some(sum), Some(s)) => Some(sum + s),
-            (None, s) if self.cpu.is_empty() => s,
+            (None, s) if self.slices == 0 => s,
             _ => None,
         };
-        self.cpu.push((before, after));
+        self.slices += 1;
+        self.first_cpu
+            .get_or_insert_with(|| after.describe_since(&before));
         self.errors += figures.errors;
         match &mut self.histogram {
             Some(all) => {
@@ -355,24 +359,16 @@ impl Side {
         }
     }
 
-    /// CPU use over the side's slices (the first slice's start to its end when there
-    /// is one slice; otherwise each slice described and the server's summed).
+    /// CPU use: the one slice's, or the server's over all slices and the first slice's.
     fn cpu(&self) -> String {
-        match self.cpu.as_slice() {
-            [(before, after)] => after.describe_since(before),
-            slices => {
-                let server = self.server_cpu.map_or("n/a".to_owned(), |s| {
-                    format!("{:.0} % of one core", s / self.wall.as_secs_f64() * 100.0)
-                });
-                format!(
-                    "{server} over {} slices (first: {})",
-                    slices.len(),
-                    slices
-                        .first()
-                        .map_or(String::new(), |(b, a)| a.describe_since(b))
-                )
-            }
+        let first = self.first_cpu.clone().unwrap_or_else(|| "n/a".to_owned());
+        if self.slices <= 1 {
+            return first;
         }
+        let server = self.server_cpu.map_or("n/a".to_owned(), |s| {
+            format!("{:.0} % of one core", s / self.wall.as_secs_f64() * 100.0)
+        });
+        format!("{server} over {} slices (first: {first})", self.slices)
     }
 
     /// The server's CPU microseconds per answer.
