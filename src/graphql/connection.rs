@@ -356,9 +356,17 @@ impl<T: ConnectionNode> IdConnection<T> {
         let plan: Vec<(&Positioned<Field>, bool)> = fields(selection)
             .map(|field| (field, immediate(field)))
             .collect();
+        // Keys copied for this page rather than shared with the cached document: every node
+        // clones them, and the cached document's reference counts are shared by all requests
+        // in flight, so per-node clones of those would bounce one cache line between cores.
         let template: IndexMap<Name, Value> = plan
             .iter()
-            .map(|(field, _)| (field.node.response_key().node.clone(), Value::Null))
+            .map(|(field, _)| {
+                (
+                    Name::new(field.node.response_key().node.as_str()),
+                    Value::Null,
+                )
+            })
             .collect();
         let mut maps = Vec::with_capacity(count);
         let mut failed = Vec::new();

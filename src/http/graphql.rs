@@ -372,8 +372,7 @@ async fn execute(
         }
     }
     let request_id = caller.request_id.clone();
-    let query = params.query;
-    let mut request = async_graphql::Request::new(query.clone()).data(caller);
+    let mut request = async_graphql::Request::new(params.query).data(caller);
     let parses = document.is_some();
     if let Some(document) = document {
         request.set_parsed_query(document.clone());
