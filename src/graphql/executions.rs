@@ -4,6 +4,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Json, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use futures_util::Stream;
 
 use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
@@ -303,8 +304,9 @@ impl ExecutionMutation {
         ctx: &Context<'_>,
         input: ExecuteRequestInput,
     ) -> ApiResult<ExecutionResult> {
-        let outcome =
-            domain::execute(app(ctx), caller(ctx)?, input, Operation::ExecuteRequest).await?;
+        let outcome = domain::execute(app(ctx), caller(ctx)?, input, Operation::ExecuteRequest)
+            .boxed()
+            .await?;
         Ok(ExecutionResult::from_outcome(outcome)?)
     }
 
@@ -361,7 +363,9 @@ impl ExecutionMutation {
 
     /// Sends the integration's connection check once, without retries or cache (EDITOR).
     async fn test_connection(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ConnectionTest> {
-        let test = domain::test_connection(app(ctx), caller(ctx)?, &id).await?;
+        let test = domain::test_connection(app(ctx), caller(ctx)?, &id)
+            .boxed()
+            .await?;
         let execution = test.outcome.execution;
         Ok(ConnectionTest {
             ok: test.ok,

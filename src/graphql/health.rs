@@ -4,6 +4,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use futures_util::Stream;
 
 use super::errors::{ApiError, ApiResult};
@@ -243,7 +244,7 @@ impl HealthMutation {
     /// Runs the integration's health check now (EDITOR) and applies its result, as a
     /// scheduled check would.
     async fn run_health_check(&self, ctx: &Context<'_>, id: ID) -> ApiResult<HealthCheckResult> {
-        let result = domain::run_now(app(ctx), caller(ctx)?, &id).await?;
+        let result = domain::run_now(app(ctx), caller(ctx)?, &id).boxed().await?;
         Ok(HealthCheckResult {
             ok: result.ok,
             status_code: result.status_code,

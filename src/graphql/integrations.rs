@@ -390,7 +390,9 @@ impl IntegrationMutation {
         ctx: &Context<'_>,
         input: CreateIntegrationInput,
     ) -> ApiResult<IntegrationPayload> {
-        let integration = domain::create(app(ctx), caller(ctx)?, input).await?;
+        let integration = domain::create(app(ctx), caller(ctx)?, input)
+            .boxed()
+            .await?;
         Ok(IntegrationPayload {
             integration: Integration(integration),
         })
@@ -402,7 +404,9 @@ impl IntegrationMutation {
         ctx: &Context<'_>,
         input: UpdateIntegrationInput,
     ) -> ApiResult<IntegrationPayload> {
-        let integration = domain::update(app(ctx), caller(ctx)?, input).await?;
+        let integration = domain::update(app(ctx), caller(ctx)?, input)
+            .boxed()
+            .await?;
         Ok(IntegrationPayload {
             integration: Integration(integration),
         })
@@ -423,7 +427,9 @@ impl IntegrationMutation {
         id: ID,
         enabled: bool,
     ) -> ApiResult<IntegrationPayload> {
-        let integration = domain::set_enabled(app(ctx), caller(ctx)?, &id, enabled).await?;
+        let integration = domain::set_enabled(app(ctx), caller(ctx)?, &id, enabled)
+            .boxed()
+            .await?;
         Ok(IntegrationPayload {
             integration: Integration(integration),
         })

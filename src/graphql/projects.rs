@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 
 use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::ApiResult;
@@ -59,6 +60,7 @@ impl Project {
             Some(&self.0.id),
             window.unwrap_or_default(),
         )
+        .boxed()
         .await?)
     }
     /// The project's webhook endpoints, oldest first.

@@ -1,6 +1,7 @@
 //! `stats`: the numbers of a project (or of everything an unscoped token sees), as a
 //! query and as a live tick.
 
+use futures_util::FutureExt;
 use std::time::Duration;
 
 use async_graphql::{Context, ID, Object, Subscription};
@@ -31,6 +32,7 @@ impl StatsQuery {
             project_id.as_ref().map(|id| id.as_str()),
             window.unwrap_or_default(),
         )
+        .boxed()
         .await?)
     }
 }

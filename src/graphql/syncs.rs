@@ -4,6 +4,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Json, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use futures_util::Stream;
 
 use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
@@ -374,7 +375,9 @@ impl SyncMutation {
         ctx: &Context<'_>,
         input: CreateSyncInput,
     ) -> ApiResult<SyncPayload> {
-        let sync = domain::create(app(ctx), caller(ctx)?, input).await?;
+        let sync = domain::create(app(ctx), caller(ctx)?, input)
+            .boxed()
+            .await?;
         Ok(SyncPayload {
             sync: SyncObject(sync),
         })
@@ -385,7 +388,9 @@ impl SyncMutation {
         ctx: &Context<'_>,
         input: UpdateSyncInput,
     ) -> ApiResult<SyncPayload> {
-        let sync = domain::update(app(ctx), caller(ctx)?, input).await?;
+        let sync = domain::update(app(ctx), caller(ctx)?, input)
+            .boxed()
+            .await?;
         Ok(SyncPayload {
             sync: SyncObject(sync),
         })
@@ -437,6 +442,7 @@ impl SyncMutation {
             sync_id.as_ref().map(|id| id.as_str()),
             sample,
         )
+        .boxed()
         .await?;
         Ok(SyncVerification(report))
     }

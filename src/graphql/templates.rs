@@ -4,6 +4,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use serde_json::Value;
 
 use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
@@ -325,7 +326,9 @@ impl TemplateMutation {
         ctx: &Context<'_>,
         input: CreateTemplateInput,
     ) -> ApiResult<TemplatePayload> {
-        let template = domain::create(app(ctx), caller(ctx)?, input).await?;
+        let template = domain::create(app(ctx), caller(ctx)?, input)
+            .boxed()
+            .await?;
         Ok(TemplatePayload {
             template: Template(template),
         })
@@ -338,7 +341,9 @@ impl TemplateMutation {
         ctx: &Context<'_>,
         input: UpdateTemplateInput,
     ) -> ApiResult<TemplatePayload> {
-        let template = domain::update(app(ctx), caller(ctx)?, input).await?;
+        let template = domain::update(app(ctx), caller(ctx)?, input)
+            .boxed()
+            .await?;
         Ok(TemplatePayload {
             template: Template(template),
         })
@@ -380,7 +385,9 @@ impl TemplateMutation {
         ctx: &Context<'_>,
         input: DeployTemplateInput,
     ) -> ApiResult<IntegrationPayload> {
-        let integration = deploy::deploy(app(ctx), caller(ctx)?, input).await?;
+        let integration = deploy::deploy(app(ctx), caller(ctx)?, input)
+            .boxed()
+            .await?;
         Ok(IntegrationPayload {
             integration: Integration(integration),
         })
@@ -393,7 +400,9 @@ impl TemplateMutation {
         ctx: &Context<'_>,
         input: UpgradeIntegrationInput,
     ) -> ApiResult<IntegrationPayload> {
-        let integration = deploy::upgrade(app(ctx), caller(ctx)?, input).await?;
+        let integration = deploy::upgrade(app(ctx), caller(ctx)?, input)
+            .boxed()
+            .await?;
         Ok(IntegrationPayload {
             integration: Integration(integration),
         })

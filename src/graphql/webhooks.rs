@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, ID, Json, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use futures_util::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
@@ -437,7 +438,9 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         input: UpdateWebhookInput,
     ) -> ApiResult<WebhookPayload> {
-        let webhook = domain::update(app(ctx), caller(ctx)?, input).await?;
+        let webhook = domain::update(app(ctx), caller(ctx)?, input)
+            .boxed()
+            .await?;
         Ok(WebhookPayload {
             webhook: Webhook(webhook),
         })
