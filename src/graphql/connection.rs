@@ -46,7 +46,9 @@ pub struct ConnectionTotal {
     pub total_count: i64,
 }
 
-type Inner<T> = Connection<String, T, ConnectionTotal>;
+// Nodes boxed: a row (an integration is ~600 bytes) is then copied once on its way into
+// the page instead of at every step of building the edges, and the edge list stays small.
+type Inner<T> = Connection<String, Box<T>, ConnectionTotal>;
 
 /// A connection whose cursors are the items' IDs. Its type, fields and answers are
 /// async-graphql's `Connection`; only how a page is resolved differs (see `resolve_direct`).
@@ -141,7 +143,7 @@ pub fn connection<T, N: ConnectionNode>(
     connection.edges = page
         .rows
         .into_iter()
-        .map(|item| Edge::new(id_of(&item), wrap(item)))
+        .map(|item| Edge::new(id_of(&item), Box::new(wrap(item))))
         .collect();
     IdConnection(connection)
 }
@@ -260,7 +262,7 @@ impl<T: ConnectionNode> IdConnection<T> {
     }
 
     fn page_info(&self, set: &SelectionSet) -> Value {
-        let cursor = |edge: Option<&Edge<String, T, EmptyFields>>| {
+        let cursor = |edge: Option<&Edge<String, Box<T>, EmptyFields>>| {
             edge.map_or(Value::Null, |edge| Value::String(edge.cursor.clone()))
         };
         let mut map = IndexMap::with_capacity(set.items.len());
@@ -302,7 +304,9 @@ impl<T: ConnectionNode> IdConnection<T> {
                         }
                         None => continue,
                     },
-                    _ => Value::String(Edge::<String, T, EmptyFields>::type_name().into_owned()),
+                    _ => {
+                        Value::String(Edge::<String, Box<T>, EmptyFields>::type_name().into_owned())
+                    }
                 };
                 map.insert(field.node.response_key().node.clone(), value);
             }
