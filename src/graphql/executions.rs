@@ -4,8 +4,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Json, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
-use futures_util::Stream;
+use futures_util::{FutureExt, Stream};
 
 use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::{ApiError, ApiResult};

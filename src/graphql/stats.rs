@@ -1,11 +1,10 @@
 //! `stats`: the numbers of a project (or of everything an unscoped token sees), as a
 //! query and as a live tick.
 
-use futures_util::FutureExt;
 use std::time::Duration;
 
 use async_graphql::{Context, ID, Object, Subscription};
-use futures_util::Stream;
+use futures_util::{FutureExt, Stream};
 
 use super::errors::{ApiError, ApiResult};
 use super::{app, caller};
