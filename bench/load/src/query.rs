@@ -185,8 +185,18 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
                 let http = http.clone();
                 Some(Arc::new(move || {
                     let (http, url) = (http.clone(), url.clone());
+                    // Read and checked like the GraphQL answers (`Gql::post_ok`): this tool
+                    // shares the two cores with the server, so both sides must cost it alike.
                     async move {
-                        matches!(http.get(&url).send().await, Ok(r) if r.status().is_success())
+                        match http.get(&url).send().await {
+                            Ok(response) if response.status().is_success() => {
+                                match response.bytes().await {
+                                    Ok(bytes) => !bytes.windows(8).any(|w| w == b"\"error\":"),
+                                    Err(_) => false,
+                                }
+                            }
+                            _ => false,
+                        }
                     }
                 }))
             }
