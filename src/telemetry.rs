@@ -24,6 +24,7 @@ pub struct Telemetry {
     http_requests: Family<Labels, Counter>,
     http_duration: HistogramFamily,
     graphql_operations: Family<Labels, Counter>,
+    graphql_compiled_answers: Counter,
     executions: Family<Labels, Counter>,
     deliveries: Family<Labels, Counter>,
     health_checks: Family<Labels, Counter>,
@@ -57,6 +58,12 @@ impl Default for Telemetry {
             "graphql_operations",
             "GraphQL operations over HTTP by type and error code (OK without errors)",
             graphql_operations.clone(),
+        );
+        let graphql_compiled_answers = Counter::default();
+        registry.register(
+            "graphql_compiled_answers",
+            "GraphQL queries answered by a compiled plan instead of the executor",
+            graphql_compiled_answers.clone(),
         );
         let executions = Family::<Labels, Counter>::default();
         registry.register(
@@ -124,6 +131,7 @@ impl Default for Telemetry {
             http_requests,
             http_duration,
             graphql_operations,
+            graphql_compiled_answers,
             executions,
             deliveries,
             health_checks,
@@ -156,6 +164,10 @@ impl Telemetry {
         self.graphql_operations
             .get_or_create(&vec![("type", kind.to_owned()), ("code", code.to_owned())])
             .inc();
+    }
+
+    pub fn graphql_compiled_answer(&self) {
+        self.graphql_compiled_answers.inc();
     }
 
     pub fn execution(&self, category: &str, error_class: Option<&str>) {

@@ -252,7 +252,7 @@ pub struct UpdateIntegrationInput {
 }
 
 /// Filters of the `integrations` listing; all given parts must hold.
-#[derive(Debug, Default, InputObject)]
+#[derive(Debug, Clone, Default, InputObject)]
 pub struct IntegrationFilter {
     pub category: Option<Category>,
     pub status: Option<IntegrationStatus>,

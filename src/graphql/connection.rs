@@ -52,15 +52,23 @@ type Inner<T> = Connection<String, Box<T>, ConnectionTotal>;
 
 /// A connection whose cursors are the items' IDs. Its type, fields and answers are
 /// async-graphql's `Connection`; only how a page is resolved differs (see `resolve_direct`).
-pub struct IdConnection<T: ConnectionNode>(Inner<T>);
+pub struct IdConnection<T: ConnectionNode>(pub(super) Inner<T>);
 
 /// An object listed in connections.
-pub trait ConnectionNode: ContainerType {
+pub trait ConnectionNode: ContainerType + 'static {
     /// Fields answered from the value in hand, without waiting on the store or a loader:
     /// a page resolves them in place instead of as one concurrent task per field.
     /// Listing a field that does wait is still correct, only slower (it is awaited in turn).
     const IMMEDIATE_FIELDS: &'static [&'static str] = &[];
+
+    /// Fields a compiled answer may write straight from the value (`graphql::compiled`),
+    /// each with its writer: scalars, enums and lists of them, answered exactly as the
+    /// field's resolver does (tests/e2e/integrations.rs compares the two byte for byte).
+    const PLAIN_FIELDS: &'static [(&'static str, PlainField<Self>)] = &[];
 }
+
+/// Writes one plain field's value as JSON.
+pub type PlainField<T> = fn(&T, &mut super::compiled::JsonOut);
 
 /// The paging arguments of a connection field.
 pub struct PageArgs {
@@ -83,6 +91,11 @@ impl PageArgs {
     /// Validates the arguments into a store page request for items of `kind`, counting
     /// all matches only when the selection asks for `totalCount`.
     pub fn request(&self, ctx: &Context<'_>, kind: IdKind) -> AppResult<PageRequest> {
+        self.request_counting(kind, ctx.look_ahead().field("totalCount").exists())
+    }
+
+    /// `request`, told whether to count all matches.
+    pub fn request_counting(&self, kind: IdKind, count_total: bool) -> AppResult<PageRequest> {
         let size = |field: &str, n: i32| {
             if (0..=MAX_PAGE).contains(&n) {
                 Ok(i64::from(n))
@@ -115,7 +128,7 @@ impl PageArgs {
             before: cursor("before", &self.before)?,
             limit,
             from_end,
-            count_total: ctx.look_ahead().field("totalCount").exists(),
+            count_total,
         })
     }
 }

@@ -5,12 +5,14 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 
-use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, PlainField, connection};
 use super::errors::ApiResult;
 use super::loaders::ProjectLoader;
 use super::logs::{LogEntry, log_connection};
 use super::projects::Project;
 use super::{app, caller};
+use crate::app::App;
+use crate::domain::access::Caller;
 use crate::domain::call_options::{ConnectionCheck, ErrorRule, Transforms};
 use crate::domain::executions::{ExecutionSelection, Metrics, TimeWindow};
 use crate::domain::integrations::{
@@ -19,7 +21,7 @@ use crate::domain::integrations::{
 };
 use crate::domain::logs::{LogLevel, LogSelection};
 use crate::domain::{AuthKind, Category, IntegrationStatus, Protocol};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::ids::IdKind;
 use crate::outbound::guard::CircuitState;
 
@@ -55,6 +57,44 @@ impl ConnectionNode for Integration {
         "createdAt",
         "updatedAt",
     ];
+
+    const PLAIN_FIELDS: &'static [(&'static str, PlainField<Self>)] = &[
+        ("id", |i, out| out.str(&i.0.id)),
+        ("name", |i, out| out.str(&i.0.name)),
+        ("description", |i, out| {
+            out.opt_str(i.0.description.as_deref())
+        }),
+        ("category", |i, out| out.enum_item(i.0.category)),
+        ("protocol", |i, out| out.enum_item(i.0.protocol)),
+        ("status", |i, out| out.enum_item(i.0.status)),
+        ("enabled", |i, out| out.bool(i.0.enabled)),
+        ("tags", |i, out| out.strs(&i.0.tags)),
+        ("baseUrl", |i, out| out.opt_str(i.0.base_url.as_deref())),
+        ("authKind", |i, out| out.enum_item(i.0.auth_kind)),
+        ("timeoutMs", |i, out| out.int(i.0.timeout_ms)),
+        ("allowAbsoluteUrls", |i, out| {
+            out.bool(i.0.call_options.allow_absolute_urls)
+        }),
+        ("createdBy", |i, out| out.str(&i.0.created_by)),
+        ("version", |i, out| out.int(i.0.version)),
+        ("createdAt", |i, out| out.scalar(&i.0.created_at)),
+        ("updatedAt", |i, out| out.scalar(&i.0.updated_at)),
+    ];
+}
+
+/// The `integrations` root field's page: its resolver's work, shared with compiled
+/// answers (`graphql::compiled`) so that both read the same rows the same way.
+pub(super) async fn integrations_page(
+    app: &App,
+    caller: &Caller,
+    project_id: Option<&str>,
+    filter: IntegrationFilter,
+    args: &PageArgs,
+    count_total: bool,
+) -> AppResult<IdConnection<Integration>> {
+    let request = args.request_counting(IdKind::Integration, count_total)?;
+    let page = domain::list(&app.store, caller, project_id, filter, &request).await?;
+    Ok(connection(page, &request, |i| i.id.clone(), Integration))
 }
 
 // Fields that wait on the store or a loader run boxed (`.boxed()`): async-graphql inlines
@@ -341,22 +381,22 @@ impl IntegrationQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<IdConnection<Integration>> {
-        let request = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .request(ctx, IdKind::Integration)?;
-        let page = domain::list(
-            &app(ctx).store,
+        };
+        let counts_total = ctx.look_ahead().field("totalCount").exists();
+        Ok(integrations_page(
+            app(ctx),
             caller(ctx)?,
             project_id.as_ref().map(|id| id.as_str()),
             filter.unwrap_or_default(),
-            &request,
+            &args,
+            counts_total,
         )
-        .await?;
-        Ok(connection(page, &request, |i| i.id.clone(), Integration))
+        .await?)
     }
 
     /// One integration; NOT_FOUND when unknown or not visible to the caller.

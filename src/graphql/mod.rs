@@ -6,6 +6,7 @@
 mod alerts;
 mod audit;
 mod compare;
+pub mod compiled;
 mod connection;
 mod credentials;
 pub mod errors;

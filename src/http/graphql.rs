@@ -17,6 +17,7 @@ use super::negotiate::{self, ContentTypeProblem, ResponseMedia};
 use super::{AppState, request_id};
 use crate::domain::access::Caller;
 use crate::error::AppError;
+use crate::graphql::compiled::{self, CompiledQuery};
 use crate::graphql::request_errors;
 
 /// A failure before GraphQL execution, answered as a GraphQL response without `data`.
@@ -199,23 +200,41 @@ pub struct DocumentCache(moka::sync::Cache<String, Arc<ParsedDocument>>);
 /// variables, so such a request need not be validated again (`prevalidated_schema`).
 pub struct ParsedDocument {
     pub document: ExecutableDocument,
-    validated: RwLock<Vec<Option<String>>>,
+    validated: RwLock<Vec<Validated>>,
+}
+
+/// An operation that passed validation without variables, compiled when it can be.
+#[derive(Clone)]
+pub struct Validated {
+    operation: Option<String>,
+    pub compiled: Option<Arc<CompiledQuery>>,
 }
 
 impl ParsedDocument {
-    /// Whether `operation` passed validation before, without variables.
-    pub fn validated(&self, operation: Option<&str>) -> bool {
-        self.validated
-            .read()
-            .is_ok_and(|ops| ops.iter().any(|op| op.as_deref() == operation))
+    /// `operation`, if it passed validation before without variables.
+    pub fn validated(&self, operation: Option<&str>) -> Option<Validated> {
+        let validated = self.validated.read().ok()?;
+        validated
+            .iter()
+            .find(|v| v.operation.as_deref() == operation)
+            .cloned()
     }
 
-    /// Records that `operation` passed validation without variables.
+    /// Records that `operation` passed validation without variables (and compiles it).
     pub fn mark_validated(&self, operation: Option<&str>) {
-        if let Ok(mut ops) = self.validated.write()
-            && !ops.iter().any(|op| op.as_deref() == operation)
+        if self.validated(operation).is_some() {
+            return;
+        }
+        let compiled = compiled::compile(&self.document, operation);
+        if let Ok(mut validated) = self.validated.write()
+            && !validated
+                .iter()
+                .any(|v| v.operation.as_deref() == operation)
         {
-            ops.push(operation.map(str::to_owned));
+            validated.push(Validated {
+                operation: operation.map(str::to_owned),
+                compiled,
+            });
         }
     }
 }
@@ -371,21 +390,36 @@ async fn execute(
             _ => {}
         }
     }
+    let without_variables = params
+        .variables
+        .as_ref()
+        .is_none_or(|v| v.as_object().is_some_and(serde_json::Map::is_empty));
+    let operation_name = params.operation_name.as_deref();
+    let validated = parsed
+        .as_ref()
+        .filter(|_| without_variables)
+        .and_then(|parsed| parsed.validated(operation_name));
+    let prevalidated = validated.is_some();
+    // Request extensions go to the executor (none of patchbay's reads them today).
+    if let Some(compiled) = validated.and_then(|v| v.compiled)
+        && params.extensions.is_none()
+        && let Some(body) = compiled.answer(&state.app, &caller).await
+    {
+        state.app.telemetry.graphql_operation(kind, "OK");
+        state.app.telemetry.graphql_compiled_answer();
+        return (
+            StatusCode::OK,
+            [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+            body,
+        )
+            .into_response();
+    }
     let request_id = caller.request_id.clone();
     let mut request = async_graphql::Request::new(params.query).data(caller);
     let parses = document.is_some();
     if let Some(document) = document {
         request.set_parsed_query(document.clone());
     }
-    let without_variables = params
-        .variables
-        .as_ref()
-        .is_none_or(|v| v.as_object().is_some_and(serde_json::Map::is_empty));
-    let operation_name = params.operation_name.as_deref();
-    let prevalidated = without_variables
-        && parsed
-            .as_ref()
-            .is_some_and(|parsed| parsed.validated(operation_name));
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
@@ -494,15 +528,17 @@ mod tests {
     fn validated_operations_are_remembered_per_operation() {
         let cache = DocumentCache::new(1 << 20);
         let parsed = cache.parse("query A { a } query B { b }").expect("parses");
-        assert!(!parsed.validated(Some("A")));
+        assert!(parsed.validated(Some("A")).is_none());
         parsed.mark_validated(Some("A"));
         parsed.mark_validated(Some("A"));
         let again = cache.parse("query A { a } query B { b }").expect("parses");
-        assert!(again.validated(Some("A")));
-        assert!(!again.validated(Some("B")));
-        assert!(!again.validated(None));
+        assert!(again.validated(Some("A")).is_some());
+        assert!(again.validated(Some("B")).is_none());
+        assert!(again.validated(None).is_none());
         parsed.mark_validated(None);
-        assert!(again.validated(None));
+        assert!(again.validated(None).is_some());
+        // Not a page this compiles: validated, nothing compiled.
+        assert!(again.validated(None).is_some_and(|v| v.compiled.is_none()));
     }
 
     #[test]

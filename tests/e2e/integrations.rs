@@ -4,6 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::on_both_backends;
+use patchbay::domain::access::Role;
+
 use crate::support::{Backend, TestServer, code, integration_count};
 
 on_both_backends!(
@@ -14,6 +16,7 @@ on_both_backends!(
     bad_input_is_refused_and_writes_nothing,
     text_search_and_tag_filter_follow_every_change,
     connection_pages_answer_as_async_graphql_does,
+    compiled_pages_answer_byte_for_byte_as_the_executor,
 );
 
 const FIELDS: &str = "id name description category protocol status enabled tags baseUrl config headers authKind timeoutMs retryPolicy { maxRetries baseDelayMs maxDelayMs } rateLimit { requestsPerMinute burst } cache { enabled ttlSeconds } createdBy version createdAt updatedAt project { id slug }";
@@ -739,4 +742,164 @@ async fn connection_pages_answer_as_async_graphql_does(backend: Backend) {
             assert_eq!(direct, reference, "{arguments} {selection}");
         }
     }
+}
+
+/// A request's raw answer: status and body text.
+async fn raw(server: &TestServer, token: &str, query: &str) -> (u16, String) {
+    let response = server
+        .http
+        .post(server.graphql_url())
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("request sent");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+/// `patchbay_graphql_compiled_answers_total` from `/metrics`.
+async fn compiled_answers(server: &TestServer, metrics_token: &str) -> u64 {
+    let text = server
+        .http
+        .get(format!("{}/metrics", server.url))
+        .bearer_auth(metrics_token)
+        .send()
+        .await
+        .expect("scraped")
+        .text()
+        .await
+        .expect("body");
+    text.lines()
+        .find_map(|line| line.strip_prefix("patchbay_graphql_compiled_answers_total "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no compiled answers counter in {text}"))
+}
+
+/// Plain list pages are compiled once their document passed validation (see
+/// `graphql::compiled`): the first request of each shape below is answered by the
+/// executor, the second by the compiled plan, and the two must be the same bytes. The
+/// counter proves which path answered; requests the plan cannot answer (bad paging
+/// arguments) fall back to the executor and answer with its errors.
+async fn compiled_pages_answer_byte_for_byte_as_the_executor(backend: Backend) {
+    let metrics_token = uuid::Uuid::new_v4().to_string();
+    let server = TestServer::start_with(backend, |s| {
+        s.metrics_token = Some(metrics_token.clone());
+    })
+    .await;
+    let acme = server.create_project("Acme").await;
+    let other = server.create_project("Other").await;
+    let inputs = [
+        json!({ "projectId": acme, "name": "Jira \"Cloud\" ✓ \\ </script>", "category": "PROJECT_MANAGEMENT",
+                "description": "tickets\nand boards", "tags": ["prod", "team-a", "ops"], "baseUrl": "https://jira.example.com" }),
+        json!({ "projectId": acme, "name": "Slack", "category": "COMMUNICATION", "tags": [] }),
+        json!({ "projectId": acme, "name": "GitHub Actions", "category": "CI_CD", "tags": ["prod"],
+                "protocol": "GRAPHQL", "status": "MAINTENANCE", "enabled": false, "timeoutMs": 2500 }),
+        json!({ "projectId": other, "name": "Other's tool", "category": "CUSTOM" }),
+    ];
+    let mut ids = Vec::new();
+    for input in inputs {
+        let body = create(&server, input).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        ids.push(
+            body["data"]["createIntegration"]["integration"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let scoped = server.token(Role::Viewer, Some(&other)).await;
+
+    let every_plain = "__typename id name description category protocol status enabled tags baseUrl authKind timeoutMs allowAbsoluteUrls createdBy version createdAt updatedAt";
+    let pages = [
+        "{ integrations(first: 50) { edges { node { id name status } } } }".to_owned(),
+        format!(
+            "{{ integrations {{ __typename totalCount pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }} edges {{ __typename cursor node {{ {every_plain} }} }} nodes {{ id }} }} }}"
+        ),
+        "query Named { list: integrations(first: 2) { n: nodes { i: id s: status t: tags } count: totalCount p: pageInfo { next: hasNextPage end: endCursor } } }".to_owned(),
+        format!("{{ integrations(last: 2, before: \"{}\") {{ pageInfo {{ hasPreviousPage hasNextPage startCursor }} edges {{ cursor }} }} }}", ids[2]),
+        format!("{{ integrations(first: 1, after: \"{}\") {{ totalCount nodes {{ name }} }} }}", ids[0]),
+        format!("{{ integrations(projectId: \"{acme}\", filter: {{ category: CI_CD, tag: \"prod\", text: \"git\" }}) {{ totalCount nodes {{ name category }} }} }}"),
+        "{ integrations(filter: { enabled: false, status: MAINTENANCE }) { totalCount nodes { name enabled } } }".to_owned(),
+        "{ integrations(first: 0) { totalCount pageInfo { startCursor endCursor hasNextPage } edges { node { id } } } }".to_owned(),
+        "{ integrations(filter: { text: \"no such thing\" }) { totalCount edges { node { id } } } }".to_owned(),
+    ];
+    let mut expected = compiled_answers(&server, &metrics_token).await;
+    // Each page is new to the server under the first token (so the executor answers it and
+    // it is compiled) and already compiled under the second: there a trailing space makes
+    // the executor's reference a document of its own.
+    for (token, reference_suffix) in [(&server.admin, ""), (&scoped, " ")] {
+        for page in &pages {
+            let first = raw(&server, token, &format!("{page}{reference_suffix}")).await;
+            assert_eq!(first.0, 200, "{page}: {}", first.1);
+            // The scoped token may not read the other project: the plan's call fails and
+            // the executor answers NOT_FOUND, as it does for the reference.
+            let refused = page.contains(&acme) && *token == scoped;
+            assert_eq!(
+                first.1.contains("\"errors\""),
+                refused,
+                "{page}: {}",
+                first.1
+            );
+            assert_eq!(
+                compiled_answers(&server, &metrics_token).await,
+                expected,
+                "{page}"
+            );
+            let second = raw(&server, token, page).await;
+            expected += u64::from(!refused);
+            assert_eq!(second, first, "{page}");
+            assert_eq!(
+                compiled_answers(&server, &metrics_token).await,
+                expected,
+                "{page}"
+            );
+        }
+    }
+    // The scoped token's pages hold its project's integration only.
+    let (_, scoped_page) = raw(&server, &scoped, &pages[0]).await;
+    expected += 1;
+    assert!(
+        scoped_page.contains(&ids[3]) && !scoped_page.contains(&ids[0]),
+        "{scoped_page}"
+    );
+
+    // Every answer reads the store: a change shows in the next compiled answer.
+    let body = update(&server, json!({ "id": ids[1], "name": "Slack (renamed)" })).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let (_, renamed) = raw(&server, &server.admin, &pages[0]).await;
+    expected += 1;
+    assert!(renamed.contains("Slack (renamed)"), "{renamed}");
+    assert_eq!(compiled_answers(&server, &metrics_token).await, expected);
+
+    // Calls the plan cannot answer go to the executor, which reports them as before.
+    for page in [
+        "{ integrations(first: 600) { edges { node { id } } } }".to_owned(),
+        "{ integrations(first: 1, last: 1) { edges { node { id } } } }".to_owned(),
+        "{ integrations(after: \"not-an-id\") { edges { node { id } } } }".to_owned(),
+    ] {
+        let first = raw(&server, &server.admin, &page).await;
+        assert_eq!(
+            code(&serde_json::from_str(&first.1).expect("JSON")),
+            "BAD_USER_INPUT",
+            "{page}: {}",
+            first.1
+        );
+        assert_eq!(raw(&server, &server.admin, &page).await, first, "{page}");
+    }
+    // Shapes it does not compile, answered by the executor every time.
+    for page in [
+        "{ integrations { edges { node { id health { status } } } } }",
+        "{ integrations { edges { node { ...F } } } } fragment F on Integration { id }",
+        "{ integrations { edges { node { id @include(if: true) } } } }",
+        "{ integrations { nodes { id } } viewer { role } }",
+        "{ integrations { nodes { id id } } }",
+    ] {
+        let first = raw(&server, &server.admin, page).await;
+        assert_eq!(first.0, 200, "{page}: {}", first.1);
+        assert!(!first.1.contains("\"errors\""), "{page}: {}", first.1);
+        assert_eq!(raw(&server, &server.admin, page).await.0, 200);
+    }
+    assert_eq!(compiled_answers(&server, &metrics_token).await, expected);
+    server.stop().await;
 }
