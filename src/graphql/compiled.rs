@@ -12,12 +12,14 @@
 //! The shape: a query operation without variables or directives whose only root field is
 //! `integrations` with literal arguments, selecting `totalCount`, `pageInfo { … }`,
 //! `edges { cursor node { … } }`, `nodes { … }` and `__typename`, each response key once,
-//! no fragments or directives anywhere, node fields only from the node type's
-//! `PLAIN_FIELDS`. Anything else is not compiled; and a compiled request whose call fails
+//! no fragments or directives anywhere, node fields from `Integration`'s `PLAIN_FIELDS`
+//! plus `health { … }` and `credentials { … }` of their plain fields (read for the whole
+//! page in one query each, as the data loaders batch them). Anything else is not compiled; and a compiled request whose call fails
 //! (paging arguments out of range, an unknown cursor, the store) goes to the executor,
 //! which answers it, errors and all, as it always did. The answers are the executor's byte
 //! for byte (tests/e2e/integrations.rs compares them shape by shape on both stores).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::parser::types::{
@@ -26,11 +28,24 @@ use async_graphql::parser::types::{
 use async_graphql::resolver_utils::EnumType;
 use async_graphql::{ID, InputType, OutputType, Positioned, ScalarType};
 
-use super::connection::{ConnectionNode, IdConnection, PageArgs, PlainField};
+use super::connection::{IdConnection, PageArgs};
+use super::credentials::CredentialsInfo;
+use super::health::{HEALTH_PLAIN_FIELDS, HealthField};
 use super::integrations::{Integration, integrations_page};
 use crate::app::App;
 use crate::domain::access::Caller;
 use crate::domain::integrations::IntegrationFilter;
+use crate::domain::{credentials, health};
+use crate::error::AppResult;
+
+/// An object whose plain fields (scalars, enums and lists of them, no arguments) a
+/// compiled answer writes straight from the value, each exactly as its resolver answers it.
+pub trait PlainObject: OutputType + Sized + 'static {
+    const PLAIN_FIELDS: &'static [(&'static str, PlainField<Self>)];
+}
+
+/// Writes one plain field's value as JSON.
+pub type PlainField<T> = fn(&T, &mut JsonOut);
 
 /// An operation compiled to a domain call and a JSON writer.
 pub struct CompiledQuery {
@@ -44,7 +59,7 @@ enum Root {
         project_id: Option<ID>,
         filter: IntegrationFilter,
         args: PageArgs,
-        page: ConnectionPlan<Integration>,
+        page: ConnectionPlan,
     },
 }
 
@@ -118,8 +133,8 @@ fn compile_integrations(field: &Field) -> Option<Root> {
 }
 
 impl CompiledQuery {
-    /// The whole response body, or `None` when the call failed and the executor should
-    /// answer instead (it runs the same call again and reports the error its way).
+    /// The whole response body, or `None` when a call failed and the executor should
+    /// answer instead (it runs the same calls again and reports the error its way).
     pub async fn answer(&self, app: &App, caller: &Caller) -> Option<Vec<u8>> {
         let mut out = JsonOut(Vec::with_capacity(8 * 1024));
         out.raw(b"{\"data\":{");
@@ -141,7 +156,8 @@ impl CompiledQuery {
                 )
                 .await
                 .ok()?;
-                page.write(&connection, &mut out);
+                let related = Related::load(app, page.loads, &connection).await.ok()?;
+                page.write(&connection, &related, &mut out);
             }
         }
         out.raw(b"}}");
@@ -177,17 +193,36 @@ fn plain_fields(set: &SelectionSet) -> Option<Vec<(Vec<u8>, &Field)>> {
     Some(fields)
 }
 
-struct ConnectionPlan<T: ConnectionNode> {
-    fields: Vec<(Vec<u8>, ConnectionField<T>)>,
-    counts_total: bool,
+/// `set` compiled field by field with `compile` (`None` for a field it does not answer).
+fn compile_fields<F>(
+    set: &SelectionSet,
+    mut compile: impl FnMut(&Field) -> Option<F>,
+) -> Option<Vec<(Vec<u8>, F)>> {
+    plain_fields(set)?
+        .into_iter()
+        .map(|(key, field)| Some((key, compile(field)?)))
+        .collect()
 }
 
-enum ConnectionField<T: ConnectionNode> {
+struct ConnectionPlan {
+    fields: Vec<(Vec<u8>, ConnectionField)>,
+    counts_total: bool,
+    loads: Loads,
+}
+
+/// Which related objects the page's nodes select.
+#[derive(Clone, Copy, Default)]
+struct Loads {
+    health: bool,
+    credentials: bool,
+}
+
+enum ConnectionField {
     Typename,
     TotalCount,
     PageInfo(Vec<(Vec<u8>, PageInfoField)>),
-    Edges(Vec<(Vec<u8>, EdgeField<T>)>),
-    Nodes(NodePlan<T>),
+    Edges(Vec<(Vec<u8>, EdgeField)>),
+    Nodes(NodePlan),
 }
 
 enum PageInfoField {
@@ -198,84 +233,142 @@ enum PageInfoField {
     EndCursor,
 }
 
-enum EdgeField<T: ConnectionNode> {
+enum EdgeField {
     Typename,
     Cursor,
-    Node(NodePlan<T>),
+    Node(NodePlan),
 }
 
-struct NodePlan<T: ConnectionNode>(Vec<(Vec<u8>, NodeField<T>)>);
+struct NodePlan(Vec<(Vec<u8>, NodeField)>);
 
-enum NodeField<T: ConnectionNode> {
+enum NodeField {
     Typename,
-    Plain(PlainField<T>),
+    Plain(PlainField<Integration>),
+    Health(Vec<(Vec<u8>, Nested<HealthField>)>),
+    Credentials(Vec<(Vec<u8>, Nested<PlainField<CredentialsInfo>>)>),
 }
 
-type Edge<T> =
-    async_graphql::connection::Edge<String, Box<T>, async_graphql::connection::EmptyFields>;
+/// A field of an object below the node.
+enum Nested<W> {
+    Typename,
+    Field(W),
+}
 
-impl<T: ConnectionNode> ConnectionPlan<T> {
+type Edge = async_graphql::connection::Edge<
+    String,
+    Box<Integration>,
+    async_graphql::connection::EmptyFields,
+>;
+
+/// What the page's nodes share: their health states and credentials, each read for the
+/// whole page in one query (the data loaders' batches, without their wait).
+#[derive(Default)]
+struct Related {
+    health: HashMap<String, health::Health>,
+    credentials: HashMap<String, CredentialsInfo>,
+}
+
+impl Related {
+    async fn load(
+        app: &App,
+        loads: Loads,
+        connection: &IdConnection<Integration>,
+    ) -> AppResult<Self> {
+        let ids: Vec<String> = connection
+            .0
+            .edges
+            .iter()
+            .map(|edge| edge.node.0.id.clone())
+            .collect();
+        if ids.is_empty() {
+            return Ok(Related::default());
+        }
+        let health = async {
+            if loads.health {
+                health::states_unchecked(&app.store, &ids).await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let credentials = async {
+            if loads.credentials {
+                credentials::info_many(&app.store, &ids).await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let (health, credentials) = futures_util::try_join!(health, credentials)?;
+        Ok(Related {
+            health: health
+                .into_iter()
+                .map(|state| (state.integration_id.clone(), state))
+                .collect(),
+            credentials: credentials
+                .into_iter()
+                .map(|(id, info)| (id, info.into()))
+                .collect(),
+        })
+    }
+}
+
+impl ConnectionPlan {
     fn compile(set: &SelectionSet) -> Option<Self> {
         let mut counts_total = false;
-        let mut fields = Vec::new();
-        for (key, field) in plain_fields(set)? {
-            let compiled = match field.name.node.as_str() {
+        let mut loads = Loads::default();
+        let fields = compile_fields(set, |field| {
+            Some(match field.name.node.as_str() {
                 "__typename" => ConnectionField::Typename,
                 "totalCount" => {
                     counts_total = true;
                     ConnectionField::TotalCount
                 }
-                "pageInfo" => ConnectionField::PageInfo(
-                    plain_fields(&field.selection_set.node)?
-                        .into_iter()
-                        .map(|(key, field)| {
-                            let compiled = match field.name.node.as_str() {
-                                "__typename" => PageInfoField::Typename,
-                                "hasPreviousPage" => PageInfoField::HasPreviousPage,
-                                "hasNextPage" => PageInfoField::HasNextPage,
-                                "startCursor" => PageInfoField::StartCursor,
-                                "endCursor" => PageInfoField::EndCursor,
-                                _ => return None,
-                            };
-                            Some((key, compiled))
+                "pageInfo" => {
+                    ConnectionField::PageInfo(compile_fields(&field.selection_set.node, |field| {
+                        Some(match field.name.node.as_str() {
+                            "__typename" => PageInfoField::Typename,
+                            "hasPreviousPage" => PageInfoField::HasPreviousPage,
+                            "hasNextPage" => PageInfoField::HasNextPage,
+                            "startCursor" => PageInfoField::StartCursor,
+                            "endCursor" => PageInfoField::EndCursor,
+                            _ => return None,
                         })
-                        .collect::<Option<_>>()?,
-                ),
-                "edges" => ConnectionField::Edges(
-                    plain_fields(&field.selection_set.node)?
-                        .into_iter()
-                        .map(|(key, field)| {
-                            let compiled = match field.name.node.as_str() {
-                                "__typename" => EdgeField::Typename,
-                                "cursor" => EdgeField::Cursor,
-                                "node" => {
-                                    EdgeField::Node(NodePlan::compile(&field.selection_set.node)?)
-                                }
-                                _ => return None,
-                            };
-                            Some((key, compiled))
+                    })?)
+                }
+                "edges" => {
+                    ConnectionField::Edges(compile_fields(&field.selection_set.node, |field| {
+                        Some(match field.name.node.as_str() {
+                            "__typename" => EdgeField::Typename,
+                            "cursor" => EdgeField::Cursor,
+                            "node" => EdgeField::Node(NodePlan::compile(
+                                &field.selection_set.node,
+                                &mut loads,
+                            )?),
+                            _ => return None,
                         })
-                        .collect::<Option<_>>()?,
-                ),
-                "nodes" => ConnectionField::Nodes(NodePlan::compile(&field.selection_set.node)?),
+                    })?)
+                }
+                "nodes" => ConnectionField::Nodes(NodePlan::compile(
+                    &field.selection_set.node,
+                    &mut loads,
+                )?),
                 _ => return None,
-            };
-            fields.push((key, compiled));
-        }
+            })
+        })?;
         Some(ConnectionPlan {
             fields,
             counts_total,
+            loads,
         })
     }
 
-    fn write(&self, connection: &IdConnection<T>, out: &mut JsonOut) {
+    fn write(&self, connection: &IdConnection<Integration>, related: &Related, out: &mut JsonOut) {
         let connection = &connection.0;
-        let cursor = |edge: Option<&Edge<T>>, out: &mut JsonOut| match edge {
+        let cursor = |edge: Option<&Edge>, out: &mut JsonOut| match edge {
             Some(edge) => out.str(&edge.cursor),
             None => out.raw(b"null"),
         };
         out.object(&self.fields, |field, out| match field {
-            ConnectionField::Typename => out.str(&IdConnection::<T>::type_name()),
+            ConnectionField::Typename => out.str(&IdConnection::<Integration>::type_name()),
             ConnectionField::TotalCount => out.int(connection.additional_fields.total_count),
             ConnectionField::PageInfo(fields) => out.object(fields, |field, out| match field {
                 PageInfoField::Typename => {
@@ -288,40 +381,86 @@ impl<T: ConnectionNode> ConnectionPlan<T> {
             }),
             ConnectionField::Edges(fields) => out.list(&connection.edges, |edge, out| {
                 out.object(fields, |field, out| match field {
-                    EdgeField::Typename => out.str(&Edge::<T>::type_name()),
+                    EdgeField::Typename => out.str(&Edge::type_name()),
                     EdgeField::Cursor => out.str(&edge.cursor),
-                    EdgeField::Node(plan) => plan.write(&edge.node, out),
+                    EdgeField::Node(plan) => plan.write(&edge.node, related, out),
                 });
             }),
             ConnectionField::Nodes(plan) => {
-                out.list(&connection.edges, |edge, out| plan.write(&edge.node, out));
+                out.list(&connection.edges, |edge, out| {
+                    plan.write(&edge.node, related, out);
+                });
             }
         });
     }
 }
 
-impl<T: ConnectionNode> NodePlan<T> {
-    fn compile(set: &SelectionSet) -> Option<Self> {
-        let fields = plain_fields(set)?
-            .into_iter()
-            .map(|(key, field)| {
-                let name = field.name.node.as_str();
-                let compiled = if name == "__typename" {
-                    NodeField::Typename
-                } else {
-                    let (_, write) = T::PLAIN_FIELDS.iter().find(|(plain, _)| *plain == name)?;
+/// `set`'s fields among `plain` (and `__typename`).
+fn compile_nested<W: Copy>(
+    set: &SelectionSet,
+    plain: &[(&str, W)],
+) -> Option<Vec<(Vec<u8>, Nested<W>)>> {
+    compile_fields(set, |field| {
+        let name = field.name.node.as_str();
+        if name == "__typename" {
+            return Some(Nested::Typename);
+        }
+        let (_, write) = plain.iter().find(|(plain, _)| *plain == name)?;
+        Some(Nested::Field(*write))
+    })
+}
+
+impl NodePlan {
+    fn compile(set: &SelectionSet, loads: &mut Loads) -> Option<Self> {
+        let fields = compile_fields(set, |field| {
+            let nested = &field.selection_set.node;
+            Some(match field.name.node.as_str() {
+                "__typename" => NodeField::Typename,
+                "health" => {
+                    loads.health = true;
+                    NodeField::Health(compile_nested(nested, HEALTH_PLAIN_FIELDS)?)
+                }
+                "credentials" => {
+                    loads.credentials = true;
+                    NodeField::Credentials(compile_nested(nested, CredentialsInfo::PLAIN_FIELDS)?)
+                }
+                name => {
+                    let plain = Integration::PLAIN_FIELDS.iter();
+                    let (_, write) = plain.into_iter().find(|(plain, _)| *plain == name)?;
                     NodeField::Plain(*write)
-                };
-                Some((key, compiled))
+                }
             })
-            .collect::<Option<_>>()?;
+        })?;
         Some(NodePlan(fields))
     }
 
-    fn write(&self, node: &T, out: &mut JsonOut) {
+    fn write(&self, node: &Integration, related: &Related, out: &mut JsonOut) {
         out.object(&self.0, |field, out| match field {
             NodeField::Typename => out.str(&node.introspection_type_name()),
             NodeField::Plain(write) => write(node, out),
+            NodeField::Health(fields) => {
+                let id = &node.0.id;
+                let unknown;
+                let state = match related.health.get(id) {
+                    Some(state) => state,
+                    None => {
+                        // As the resolver answers an integration never checked.
+                        unknown = health::Health::unknown(id);
+                        &unknown
+                    }
+                };
+                out.object(fields, |field, out| match field {
+                    Nested::Typename => out.str(&super::health::Health::type_name()),
+                    Nested::Field(write) => write(state, &node.0, out),
+                });
+            }
+            NodeField::Credentials(fields) => match related.credentials.get(&node.0.id) {
+                Some(info) => out.object(fields, |field, out| match field {
+                    Nested::Typename => out.str(&CredentialsInfo::type_name()),
+                    Nested::Field(write) => write(info, out),
+                }),
+                None => out.raw(b"null"),
+            },
         });
     }
 }
@@ -388,6 +527,13 @@ impl JsonOut {
         self.serialize(&value.into());
     }
 
+    pub fn opt_int(&mut self, value: Option<i32>) {
+        match value {
+            Some(value) => self.int(value),
+            None => self.raw(b"null"),
+        }
+    }
+
     /// An enum value under its GraphQL name.
     pub fn enum_item<E: EnumType>(&mut self, value: E) {
         match E::items().iter().find(|item| item.value == value) {
@@ -399,6 +545,13 @@ impl JsonOut {
     /// A custom scalar, as its `ScalarType` gives it to the executor.
     pub fn scalar<S: ScalarType>(&mut self, value: &S) {
         self.serialize(&value.to_value());
+    }
+
+    pub fn opt_scalar<S: ScalarType>(&mut self, value: Option<&S>) {
+        match value {
+            Some(value) => self.scalar(value),
+            None => self.raw(b"null"),
+        }
     }
 }
 
@@ -420,6 +573,8 @@ mod tests {
         let aliased = "query Q { l: integrations(first: 2, projectId: \"p\", filter: { category: CI_CD, tag: \"x\", text: \"y\" }) { __typename t: totalCount pageInfo { hasNextPage endCursor __typename } nodes { __typename id tags createdAt } edges { cursor } } }";
         assert_eq!(compiles(aliased, Some("Q")), Some(true));
         assert_eq!(compiles(aliased, None), Some(true));
+        let related = "{ integrations { nodes { id h: health { __typename status reason checked } credentials { kind setFields } } } }";
+        assert_eq!(compiles(related, None), Some(false));
     }
 
     #[test]
@@ -438,7 +593,9 @@ mod tests {
             "mutation { integrations { nodes { id } } }",
             "subscription { integrations { nodes { id } } }",
             // Fields that need the store or a loader, arguments, objects; a key twice.
-            "{ integrations { nodes { id health { status } } } }",
+            "{ integrations { nodes { id health { status score } } } }",
+            "{ integrations { nodes { id health { uptime(window: DAY) } } } }",
+            "{ integrations { nodes { id project { id } } } }",
             "{ integrations { nodes { retryPolicy { maxRetries } } } }",
             "{ integrations { nodes { config } } }",
             "{ integrations { nodes { logs(first: 1) { totalCount } } } }",

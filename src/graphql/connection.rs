@@ -55,20 +55,12 @@ type Inner<T> = Connection<String, Box<T>, ConnectionTotal>;
 pub struct IdConnection<T: ConnectionNode>(pub(super) Inner<T>);
 
 /// An object listed in connections.
-pub trait ConnectionNode: ContainerType + 'static {
+pub trait ConnectionNode: ContainerType {
     /// Fields answered from the value in hand, without waiting on the store or a loader:
     /// a page resolves them in place instead of as one concurrent task per field.
     /// Listing a field that does wait is still correct, only slower (it is awaited in turn).
     const IMMEDIATE_FIELDS: &'static [&'static str] = &[];
-
-    /// Fields a compiled answer may write straight from the value (`graphql::compiled`),
-    /// each with its writer: scalars, enums and lists of them, answered exactly as the
-    /// field's resolver does (tests/e2e/integrations.rs compares the two byte for byte).
-    const PLAIN_FIELDS: &'static [(&'static str, PlainField<Self>)] = &[];
 }
-
-/// Writes one plain field's value as JSON.
-pub type PlainField<T> = fn(&T, &mut super::compiled::JsonOut);
 
 /// The paging arguments of a connection field.
 pub struct PageArgs {

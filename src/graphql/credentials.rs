@@ -4,6 +4,7 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::compiled::{PlainField, PlainObject};
 use super::errors::ApiResult;
 use super::integrations::{Integration, IntegrationPayload};
 use super::{app, caller};
@@ -38,6 +39,22 @@ impl From<domain::CredentialsInfo> for CredentialsInfo {
             refresh_failed_at: info.refresh_failed_at,
         }
     }
+}
+
+impl PlainObject for CredentialsInfo {
+    const PLAIN_FIELDS: &'static [(&'static str, PlainField<Self>)] = &[
+        ("kind", |c, out| out.enum_item(c.kind)),
+        ("setFields", |c, out| out.strs(&c.set_fields)),
+        ("updatedAt", |c, out| out.scalar(&c.updated_at)),
+        ("expiresAt", |c, out| out.opt_scalar(c.expires_at.as_ref())),
+        ("keyId", |c, out| out.str(&c.key_id)),
+        ("refreshError", |c, out| {
+            out.opt_str(c.refresh_error.as_deref())
+        }),
+        ("refreshFailedAt", |c, out| {
+            out.opt_scalar(c.refresh_failed_at.as_ref());
+        }),
+    ];
 }
 
 /// State of a key rotation.

@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, Stream};
 
+use super::compiled::JsonOut;
 use super::errors::{ApiError, ApiResult};
 use super::integrations::Integration;
 use super::loaders::{HealthFiguresLoader, HealthStateLoader, IntegrationLoader};
@@ -33,6 +34,43 @@ impl Health<'_> {
             .unwrap_or_default())
     }
 }
+
+/// Writes one of `Health`'s fields from the state and the integration (a compiled page's
+/// `health { … }`, `graphql::compiled`), exactly as the resolver below answers it.
+pub(super) type HealthField = fn(&domain::Health, &integration_domain::Integration, &mut JsonOut);
+
+/// `Health`'s fields a compiled page writes: those that need no figures.
+pub(super) const HEALTH_PLAIN_FIELDS: &[(&str, HealthField)] = &[
+    ("status", |state, _, out| out.enum_item(state.status)),
+    ("reason", |state, integration, out| {
+        let reason = domain::skipped_because(integration).or_else(|| state.reason.clone());
+        out.opt_str(reason.as_deref());
+    }),
+    ("checked", |_, integration, out| {
+        out.bool(
+            integration.call_options.health_check.is_some()
+                && domain::skipped_because(integration).is_none(),
+        );
+    }),
+    ("lastCheckedAt", |state, _, out| {
+        out.opt_scalar(state.last_checked_at.as_ref());
+    }),
+    ("lastLatencyMs", |state, _, out| {
+        out.opt_int(state.last_latency_ms)
+    }),
+    ("lastError", |state, _, out| {
+        out.opt_str(state.last_error.as_deref())
+    }),
+    ("consecutiveFailures", |state, _, out| {
+        out.int(state.consecutive_failures);
+    }),
+    ("nextCheckAt", |state, _, out| {
+        out.opt_scalar(state.next_check_at.as_ref())
+    }),
+    ("changedAt", |state, _, out| {
+        out.opt_scalar(state.changed_at.as_ref())
+    }),
+];
 
 #[Object]
 impl Health<'_> {

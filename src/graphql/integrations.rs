@@ -5,7 +5,8 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 
-use super::connection::{ConnectionNode, IdConnection, PageArgs, PlainField, connection};
+use super::compiled::{PlainField, PlainObject};
+use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::ApiResult;
 use super::loaders::ProjectLoader;
 use super::logs::{LogEntry, log_connection};
@@ -57,7 +58,9 @@ impl ConnectionNode for Integration {
         "createdAt",
         "updatedAt",
     ];
+}
 
+impl PlainObject for Integration {
     const PLAIN_FIELDS: &'static [(&'static str, PlainField<Self>)] = &[
         ("id", |i, out| out.str(&i.0.id)),
         ("name", |i, out| out.str(&i.0.name)),

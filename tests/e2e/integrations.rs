@@ -809,6 +809,53 @@ async fn compiled_pages_answer_byte_for_byte_as_the_executor(backend: Backend) {
         );
     }
     let scoped = server.token(Role::Viewer, Some(&other)).await;
+    server
+        .ok(
+            &server.admin,
+            "mutation($i: SetCredentialsInput!) { setCredentials(input: $i) { integration { id } } }",
+            json!({ "i": { "integrationId": ids[0], "credentials": { "apiKey": { "value": "k-1", "in": "HEADER", "name": "X-Api-Key" } } } }),
+        )
+        .await;
+    // A health state from a real check: the first scheduled one comes within seconds of
+    // the create, the next an hour later (after this test).
+    let upstream = {
+        let router =
+            axum::Router::new().fallback(|| async { axum::Json(json!({ "status": "ok" })) });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        url
+    };
+    {
+        let input = json!({ "projectId": acme, "name": "Scheduled", "category": "MONITORING", "baseUrl": upstream,
+                "healthCheck": { "path": "/health", "intervalSeconds": 3600 } });
+        let body = create(&server, input).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        ids.push(
+            body["data"]["createIntegration"]["integration"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let scheduled_checked = || async {
+        let data = server
+            .ok(
+                &server.admin,
+                "query($id: ID!) { integration(id: $id) { health { lastCheckedAt } } }",
+                json!({ "id": ids[4] }),
+            )
+            .await;
+        !data["integration"]["health"]["lastCheckedAt"].is_null()
+    };
+    let started = std::time::Instant::now();
+    while !scheduled_checked().await {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the first scheduled check never ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     let every_plain = "__typename id name description category protocol status enabled tags baseUrl authKind timeoutMs allowAbsoluteUrls createdBy version createdAt updatedAt";
     let pages = [
@@ -823,6 +870,10 @@ async fn compiled_pages_answer_byte_for_byte_as_the_executor(backend: Backend) {
         "{ integrations(filter: { enabled: false, status: MAINTENANCE }) { totalCount nodes { name enabled } } }".to_owned(),
         "{ integrations(first: 0) { totalCount pageInfo { startCursor endCursor hasNextPage } edges { node { id } } } }".to_owned(),
         "{ integrations(filter: { text: \"no such thing\" }) { totalCount edges { node { id } } } }".to_owned(),
+        // Related objects, read for the page: the filtered page of bench/load, and every
+        // plain field of both with aliases and __typename.
+        "{ integrations(first: 50, filter: { category: MONITORING }) { totalCount edges { node { id name status category tags health { status } credentials { kind } } } } }".to_owned(),
+        "{ integrations { nodes { id h: health { __typename status reason checked lastCheckedAt lastLatencyMs lastError consecutiveFailures nextCheckAt changedAt } c: credentials { __typename kind setFields updatedAt expiresAt keyId refreshError refreshFailedAt } health2: health { status } } } }".to_owned(),
     ];
     let mut expected = compiled_answers(&server, &metrics_token).await;
     // Each page is new to the server under the first token (so the executor answers it and
@@ -889,7 +940,7 @@ async fn compiled_pages_answer_byte_for_byte_as_the_executor(backend: Backend) {
     }
     // Shapes it does not compile, answered by the executor every time.
     for page in [
-        "{ integrations { edges { node { id health { status } } } } }",
+        "{ integrations { edges { node { id health { status score } } } } }",
         "{ integrations { edges { node { ...F } } } } fragment F on Integration { id }",
         "{ integrations { edges { node { id @include(if: true) } } } }",
         "{ integrations { nodes { id } } viewer { role } }",
