@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 bin=${1:-target/release/examples/bench_server}
 dir=${2:-$(mktemp -d)}
 n=${3:-200}
-query='{ integrations(first: 50) { edges { node { id name status } } } }'
+# QUERY replaces the GraphQL side's query (e.g. with `__typename` beside the root field,
+# which takes the executor instead of the compiled plan: graphql::compiled).
+query=${QUERY:-'{ integrations(first: 50) { edges { node { id name status } } } }'}
 out=$(mktemp -d)
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 

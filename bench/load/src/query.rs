@@ -50,6 +50,12 @@ pub struct GraphqlArgs {
     /// Replaces the plain page's query.
     #[arg(long)]
     query: Option<String>,
+    /// Selects `__typename` beside each page's root field: the same page (one key more)
+    /// answered by async-graphql's executor, since the server compiles only documents
+    /// whose one root field is the list (`graphql::compiled`); compares the two paths
+    /// in one binary.
+    #[arg(long)]
+    executor: bool,
     /// The bare handler's base URL (bench_server's `bare` address without `/bare`): the
     /// same pages without GraphQL and auth, for the GraphQL/bare ratio.
     #[arg(long)]
@@ -132,6 +138,14 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
                 bare_path: FILTERED_BARE,
             }),
             other => bail!("unknown page `{other}` (plain, filtered)"),
+        }
+    }
+    if args.executor {
+        for page in &mut pages {
+            match page.graphql.trim_start().strip_prefix('{') {
+                Some(rest) => page.graphql = format!("{{ __typename{rest}"),
+                None => bail!("--executor needs a query in shorthand form (`{{ … }}`)"),
+            }
         }
     }
 
