@@ -4,20 +4,22 @@
 //! Why: a 50-row page of plain fields cost the executor ~92,000 instructions more than the
 //! same rows written as JSON by hand (building a `Value` tree of index maps, a context and
 //! a resolver call per field, then serializing the tree), about a fifth of the answer's CPU
-//! (bench/README.md). A document whose operation passed full validation once without
-//! variables is compiled here when it has the one shape below; identical requests after
-//! it run the resolver's own domain call (`integrations::integrations_page`) and write the
+//! (bench/README.md). A document whose operation passed full validation once is compiled
+//! here when it has the one shape below; requests for it after that (with any variables)
+//! run the resolver's own domain call (`integrations::integrations_page`) and write the
 //! answer straight into the response body, as Hasura and graphql-jit do with theirs.
 //!
-//! The shape: a query operation without variables or directives whose only root field is
-//! `integrations` with literal arguments, selecting `totalCount`, `pageInfo { … }`,
-//! `edges { cursor node { … } }`, `nodes { … }` and `__typename`, each response key once,
-//! no fragments or directives anywhere, node fields from `Integration`'s `PLAIN_FIELDS`
-//! plus `health { … }` and `credentials { … }` of their plain fields (read for the whole
-//! page in one query each, as the data loaders batch them). Anything else is not compiled; and a compiled request whose call fails
-//! (paging arguments out of range, an unknown cursor, the store) goes to the executor,
-//! which answers it, errors and all, as it always did. The answers are the executor's byte
-//! for byte (tests/e2e/integrations.rs compares them shape by shape on both stores).
+//! The shape: a query operation without directives whose only root field is `integrations`,
+//! each argument given in the document or as a whole variable, selecting `totalCount`,
+//! `pageInfo { … }`, `edges { cursor node { … } }`, `nodes { … }` and `__typename`, each
+//! response key once, no fragments or directives anywhere, node fields from `Integration`'s
+//! `PLAIN_FIELDS` plus `health { … }` and `credentials { … }` of their plain fields (read
+//! for the whole page in one query each, as the data loaders batch them). Anything else is
+//! not compiled; and a compiled request whose variables or calls fail (an undeclared or
+//! missing non-null variable, a value its argument does not take, paging arguments out of
+//! range, an unknown cursor, scope, the store) goes to the executor, which answers it,
+//! errors and all, as it always did. The answers are the executor's byte for byte
+//! (tests/e2e/integrations.rs compares them shape by shape on both stores).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -49,16 +51,47 @@ pub type PlainField<T> = fn(&T, &mut JsonOut);
 
 /// An operation compiled to a domain call and a JSON writer.
 pub struct CompiledQuery {
+    variables: Vec<Variable>,
     /// The root field's response key, written as `"key":`.
     root_key: Vec<u8>,
     root: Root,
 }
 
+/// A variable the operation declares.
+struct Variable {
+    name: String,
+    non_null: bool,
+    default: Option<async_graphql::Value>,
+}
+
+/// A request's variables as the operation binds them (absent ones without a default left out).
+type Bound = HashMap<String, async_graphql::Value>;
+
+/// An argument: given in the document, or a variable's value (the whole argument).
+enum Arg<T> {
+    Given(T),
+    Variable(String),
+}
+
+impl<T: InputType + Clone> Arg<T> {
+    /// The argument's value, parsed as the resolver's argument type parses it; `None`
+    /// when the variable's value is not one (the executor reports it).
+    fn value(&self, bound: &Bound) -> Option<T> {
+        match self {
+            Arg::Given(value) => Some(value.clone()),
+            Arg::Variable(name) => T::parse(bound.get(name).cloned()).ok(),
+        }
+    }
+}
+
 enum Root {
     Integrations {
-        project_id: Option<ID>,
-        filter: IntegrationFilter,
-        args: PageArgs,
+        project_id: Arg<Option<ID>>,
+        filter: Arg<Option<IntegrationFilter>>,
+        first: Arg<Option<i32>>,
+        after: Arg<Option<String>>,
+        last: Arg<Option<i32>>,
+        before: Arg<Option<String>>,
         page: ConnectionPlan,
     },
 }
@@ -78,12 +111,21 @@ pub fn compile(
         _ => return None,
     };
     let operation = &operation.node;
-    if operation.ty != OperationType::Query
-        || !operation.variable_definitions.is_empty()
-        || !operation.directives.is_empty()
-    {
+    if operation.ty != OperationType::Query || !operation.directives.is_empty() {
         return None;
     }
+    let variables = operation
+        .variable_definitions
+        .iter()
+        .map(|definition| {
+            let definition = &definition.node;
+            definition.directives.is_empty().then(|| Variable {
+                name: definition.name.node.to_string(),
+                non_null: !definition.var_type.node.nullable,
+                default: definition.default_value.as_ref().map(|v| v.node.clone()),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
     let [only] = operation.selection_set.node.items.as_slice() else {
         return None;
     };
@@ -98,44 +140,97 @@ pub fn compile(
         _ => return None,
     };
     Some(Arc::new(CompiledQuery {
+        variables,
         root_key: key(root),
         root: compiled,
     }))
 }
 
 /// `integrations(projectId, filter, first, after, last, before)`: an argument this does not
-/// know (one added to the resolver later) leaves the document to the executor.
+/// know (one added to the resolver later), or a variable inside an argument's value, leaves
+/// the document to the executor.
 fn compile_integrations(field: &Field) -> Option<Root> {
-    fn parse<T: InputType>(value: async_graphql::Value) -> Option<T> {
-        T::parse(Some(value)).ok()
+    fn arg<T: InputType>(value: &async_graphql_value::Value) -> Option<Arg<T>> {
+        match value {
+            async_graphql_value::Value::Variable(name) => Some(Arg::Variable(name.to_string())),
+            value => T::parse(Some(value.clone().into_const()?))
+                .ok()
+                .map(Arg::Given),
+        }
     }
-    let mut project_id = None;
-    let mut filter = None;
-    let mut args = PageArgs::forward(None, None);
+    let mut project_id = Arg::Given(None);
+    let mut filter = Arg::Given(None);
+    let mut first = Arg::Given(None);
+    let mut after = Arg::Given(None);
+    let mut last = Arg::Given(None);
+    let mut before = Arg::Given(None);
     for (name, value) in &field.arguments {
-        let value = value.node.clone().into_const()?;
         match name.node.as_str() {
-            "projectId" => project_id = parse::<Option<ID>>(value)?,
-            "filter" => filter = parse::<Option<IntegrationFilter>>(value)?,
-            "first" => args.first = parse(value)?,
-            "after" => args.after = parse(value)?,
-            "last" => args.last = parse(value)?,
-            "before" => args.before = parse(value)?,
+            "projectId" => project_id = arg(&value.node)?,
+            "filter" => filter = arg(&value.node)?,
+            "first" => first = arg(&value.node)?,
+            "after" => after = arg(&value.node)?,
+            "last" => last = arg(&value.node)?,
+            "before" => before = arg(&value.node)?,
             _ => return None,
         }
     }
     Some(Root::Integrations {
         project_id,
-        filter: filter.unwrap_or_default(),
-        args,
+        filter,
+        first,
+        after,
+        last,
+        before,
         page: ConnectionPlan::compile(&field.selection_set.node)?,
     })
 }
 
 impl CompiledQuery {
-    /// The whole response body, or `None` when a call failed and the executor should
-    /// answer instead (it runs the same calls again and reports the error its way).
-    pub async fn answer(&self, app: &App, caller: &Caller) -> Option<Vec<u8>> {
+    /// Binds a request's variables as the executor would, or `None` when they need its
+    /// errors (an undeclared one, a non-null one missing or null, a value that is not JSON
+    /// GraphQL takes).
+    fn bind(
+        &self,
+        variables: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) -> Option<Bound> {
+        let mut bound = Bound::with_capacity(self.variables.len());
+        if let Some(variables) = variables {
+            for (name, value) in variables {
+                if !self.variables.iter().any(|v| v.name == *name) {
+                    return None;
+                }
+                bound.insert(
+                    name.clone(),
+                    async_graphql::Value::from_json(value.clone()).ok()?,
+                );
+            }
+        }
+        for variable in &self.variables {
+            match bound.get(&variable.name) {
+                Some(async_graphql::Value::Null) if variable.non_null => return None,
+                Some(_) => {}
+                None => match &variable.default {
+                    Some(default) => {
+                        bound.insert(variable.name.clone(), default.clone());
+                    }
+                    None if variable.non_null => return None,
+                    None => {}
+                },
+            }
+        }
+        Some(bound)
+    }
+
+    /// The whole response body, or `None` when the variables or a call need the executor
+    /// (it runs the same calls again and reports the error its way).
+    pub async fn answer(
+        &self,
+        app: &App,
+        caller: &Caller,
+        variables: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) -> Option<Vec<u8>> {
+        let bound = self.bind(variables)?;
         let mut out = JsonOut(Vec::with_capacity(8 * 1024));
         out.raw(b"{\"data\":{");
         out.raw(&self.root_key);
@@ -143,15 +238,25 @@ impl CompiledQuery {
             Root::Integrations {
                 project_id,
                 filter,
-                args,
+                first,
+                after,
+                last,
+                before,
                 page,
             } => {
+                let args = PageArgs {
+                    first: first.value(&bound)?,
+                    after: after.value(&bound)?,
+                    last: last.value(&bound)?,
+                    before: before.value(&bound)?,
+                };
+                let project_id = project_id.value(&bound)?;
                 let connection = integrations_page(
                     app,
                     caller,
                     project_id.as_ref().map(|id| id.as_str()),
-                    filter.clone(),
-                    args,
+                    filter.value(&bound)?.unwrap_or_default(),
+                    &args,
                     page.counts_total,
                 )
                 .await
@@ -557,6 +662,8 @@ impl JsonOut {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::{Root, compile};
 
     fn compiles(query: &str, operation: Option<&str>) -> Option<bool> {
@@ -575,14 +682,52 @@ mod tests {
         assert_eq!(compiles(aliased, None), Some(true));
         let related = "{ integrations { nodes { id h: health { __typename status reason checked } credentials { kind setFields } } } }";
         assert_eq!(compiles(related, None), Some(false));
+        let variables = "query($n: Int = 2, $f: IntegrationFilter) { integrations(first: $n, filter: $f) { totalCount nodes { id } } }";
+        assert_eq!(compiles(variables, None), Some(true));
+    }
+
+    /// What `answer` would bind, or `None` when the request goes to the executor.
+    fn bind(query: &str, variables: serde_json::Value) -> Option<Vec<(String, String)>> {
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        let compiled = compile(&document, None).expect("compiles");
+        let mut bound: Vec<_> = compiled
+            .bind(variables.as_object())?
+            .into_iter()
+            .map(|(name, value)| (name, value.to_string()))
+            .collect();
+        bound.sort();
+        Some(bound)
+    }
+
+    #[test]
+    fn variables_bind_as_the_executor_binds_them() {
+        let query = "query($p: ID, $f: IntegrationFilter, $n: Int! = 5, $a: String!) { integrations(projectId: $p, filter: $f, first: $n, after: $a) { nodes { id } } }";
+        let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+        assert_eq!(
+            bind(query, json!({ "a": "x", "f": { "tag": "t" } })),
+            Some(vec![
+                pair("a", "\"x\""),
+                pair("f", "{tag: \"t\"}"),
+                pair("n", "5")
+            ])
+        );
+        assert_eq!(
+            bind(query, json!({ "a": "x", "n": 7, "p": null })),
+            Some(vec![pair("a", "\"x\""), pair("n", "7"), pair("p", "null")])
+        );
+        // A non-null variable missing or null, or one the operation does not declare.
+        assert_eq!(bind(query, json!({})), None);
+        assert_eq!(bind(query, json!({ "a": null })), None);
+        assert_eq!(bind(query, json!({ "a": "x", "n": null })), None);
+        assert_eq!(bind(query, json!({ "a": "x", "other": 1 })), None);
     }
 
     #[test]
     fn other_shapes_are_left_to_the_executor() {
         for query in [
-            // Variables, fragments, directives.
-            "query($n: Int) { integrations(first: $n) { nodes { id } } }",
-            "query($n: Int = 2) { integrations { nodes { id } } }",
+            // A variable inside an argument's value, fragments, directives.
+            "query($t: String) { integrations(filter: { tag: $t }) { nodes { id } } }",
+            "query($n: Int @deprecated) { integrations(first: $n) { nodes { id } } }",
             "{ integrations { nodes { ...F } } } fragment F on Integration { id }",
             "{ integrations { nodes { ... on Integration { id } } } }",
             "{ integrations { nodes { id @include(if: true) } } }",

@@ -195,23 +195,26 @@ fn params_from_query_string(raw: Option<&str>) -> Result<Params, RequestFailure>
 /// and parsing costs more than cloning a parsed document. Bounded by total query size.
 pub struct DocumentCache(moka::sync::Cache<String, Arc<ParsedDocument>>);
 
-/// A parsed document, and which of its operations already passed validation when sent
-/// without variables: validation depends only on the document, the operation and the
-/// variables, so such a request need not be validated again (`prevalidated_schema`).
+/// A parsed document, and which of its operations already passed validation: validation
+/// depends only on the document, the operation and the variables, so a request without
+/// variables whose operation passed before without variables need not be validated again
+/// (`prevalidated_schema`), and one that passed with any variables may be compiled.
 pub struct ParsedDocument {
     pub document: ExecutableDocument,
     validated: RwLock<Vec<Validated>>,
 }
 
-/// An operation that passed validation without variables, compiled when it can be.
+/// An operation that passed validation, compiled when it can be.
 #[derive(Clone)]
 pub struct Validated {
     operation: Option<String>,
+    /// It passed validation without variables.
+    pub without_variables: bool,
     pub compiled: Option<Arc<CompiledQuery>>,
 }
 
 impl ParsedDocument {
-    /// `operation`, if it passed validation before without variables.
+    /// `operation`, if it passed validation before.
     pub fn validated(&self, operation: Option<&str>) -> Option<Validated> {
         let validated = self.validated.read().ok()?;
         validated
@@ -220,21 +223,26 @@ impl ParsedDocument {
             .cloned()
     }
 
-    /// Records that `operation` passed validation without variables (and compiles it).
-    pub fn mark_validated(&self, operation: Option<&str>) {
-        if self.validated(operation).is_some() {
-            return;
+    /// Records that `operation` passed validation, with or without variables (and
+    /// compiles it the first time).
+    pub fn mark_validated(&self, operation: Option<&str>, without_variables: bool) {
+        match self.validated(operation) {
+            Some(known) if known.without_variables || !without_variables => return,
+            _ => {}
         }
         let compiled = compiled::compile(&self.document, operation);
-        if let Ok(mut validated) = self.validated.write()
-            && !validated
-                .iter()
-                .any(|v| v.operation.as_deref() == operation)
-        {
-            validated.push(Validated {
-                operation: operation.map(str::to_owned),
-                compiled,
-            });
+        if let Ok(mut validated) = self.validated.write() {
+            match validated
+                .iter_mut()
+                .find(|v| v.operation.as_deref() == operation)
+            {
+                Some(known) => known.without_variables |= without_variables,
+                None => validated.push(Validated {
+                    operation: operation.map(str::to_owned),
+                    without_variables,
+                    compiled,
+                }),
+            }
         }
     }
 }
@@ -397,13 +405,13 @@ async fn execute(
     let operation_name = params.operation_name.as_deref();
     let validated = parsed
         .as_ref()
-        .filter(|_| without_variables)
         .and_then(|parsed| parsed.validated(operation_name));
-    let prevalidated = validated.is_some();
+    let prevalidated = without_variables && validated.as_ref().is_some_and(|v| v.without_variables);
     // Request extensions go to the executor (none of patchbay's reads them today).
+    let variables = params.variables.as_ref().and_then(Value::as_object);
     if let Some(compiled) = validated.and_then(|v| v.compiled)
         && params.extensions.is_none()
-        && let Some(body) = compiled.answer(&state.app, &caller).await
+        && let Some(body) = compiled.answer(&state.app, &caller, variables).await
     {
         state.app.telemetry.graphql_operation(kind, "OK");
         state.app.telemetry.graphql_compiled_answer();
@@ -438,12 +446,11 @@ async fn execute(
     } else {
         state.schema.execute(request).await
     };
-    if without_variables
-        && !prevalidated
+    if !prevalidated
         && request_errors::executed(&response)
         && let Some(parsed) = &parsed
     {
-        parsed.mark_validated(operation_name);
+        parsed.mark_validated(operation_name, without_variables);
     }
     let code = response
         .errors
@@ -529,14 +536,24 @@ mod tests {
         let cache = DocumentCache::new(1 << 20);
         let parsed = cache.parse("query A { a } query B { b }").expect("parses");
         assert!(parsed.validated(Some("A")).is_none());
-        parsed.mark_validated(Some("A"));
-        parsed.mark_validated(Some("A"));
+        parsed.mark_validated(Some("A"), true);
+        parsed.mark_validated(Some("A"), true);
         let again = cache.parse("query A { a } query B { b }").expect("parses");
-        assert!(again.validated(Some("A")).is_some());
+        assert!(
+            again
+                .validated(Some("A"))
+                .is_some_and(|v| v.without_variables)
+        );
         assert!(again.validated(Some("B")).is_none());
         assert!(again.validated(None).is_none());
-        parsed.mark_validated(None);
-        assert!(again.validated(None).is_some());
+        // Validated with variables: known, but not for skipping validation without them,
+        // until a run without variables passes too.
+        parsed.mark_validated(None, false);
+        assert!(again.validated(None).is_some_and(|v| !v.without_variables));
+        parsed.mark_validated(None, true);
+        assert!(again.validated(None).is_some_and(|v| v.without_variables));
+        parsed.mark_validated(None, false);
+        assert!(again.validated(None).is_some_and(|v| v.without_variables));
         // Not a page this compiles: validated, nothing compiled.
         assert!(again.validated(None).is_some_and(|v| v.compiled.is_none()));
     }

@@ -746,11 +746,24 @@ async fn connection_pages_answer_as_async_graphql_does(backend: Backend) {
 
 /// A request's raw answer: status and body text.
 async fn raw(server: &TestServer, token: &str, query: &str) -> (u16, String) {
+    raw_with(server, token, query, None).await
+}
+
+async fn raw_with(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    variables: Option<Value>,
+) -> (u16, String) {
+    let mut body = json!({ "query": query });
+    if let Some(variables) = variables {
+        body["variables"] = variables;
+    }
     let response = server
         .http
         .post(server.graphql_url())
         .bearer_auth(token)
-        .json(&json!({ "query": query }))
+        .json(&body)
         .send()
         .await
         .expect("request sent");
@@ -921,6 +934,73 @@ async fn compiled_pages_answer_byte_for_byte_as_the_executor(backend: Backend) {
     let (_, renamed) = raw(&server, &server.admin, &pages[0]).await;
     expected += 1;
     assert!(renamed.contains("Slack (renamed)"), "{renamed}");
+    assert_eq!(compiled_answers(&server, &metrics_token).await, expected);
+
+    // Variables: bound per request, each request compared with the executor's answer to
+    // the same variables (for a new document string, so that the executor answers it).
+    let with_variables = "query Page($first: Int, $f: IntegrationFilter, $p: ID, $after: String) { integrations(first: $first, filter: $f, projectId: $p, after: $after) { totalCount edges { cursor node { id name health { status checked } credentials { kind } } } } }";
+    let mut padding = String::new();
+    for variables in [
+        json!({ "first": 2, "f": { "category": "MONITORING" } }),
+        json!({ "first": 1, "p": acme, "f": null }),
+        json!({ "first": 3, "after": ids[0] }),
+        json!({}),
+    ] {
+        padding.push(' ');
+        let reference = raw_with(
+            &server,
+            &server.admin,
+            &format!("{with_variables}{padding}"),
+            Some(variables.clone()),
+        )
+        .await;
+        assert!(
+            !reference.1.contains("\"errors\""),
+            "{variables}: {}",
+            reference.1
+        );
+        let compiled = raw_with(
+            &server,
+            &server.admin,
+            with_variables,
+            Some(variables.clone()),
+        )
+        .await;
+        // The document's first request ever is the executor's; every later one is compiled.
+        if padding.len() > 1 {
+            expected += 1;
+        }
+        assert_eq!(compiled, reference, "{variables}");
+        assert_eq!(
+            compiled_answers(&server, &metrics_token).await,
+            expected,
+            "{variables}"
+        );
+    }
+    // Variables the plan cannot take: the executor answers with its error every time.
+    let required = "query($n: Int!) { integrations(first: $n) { nodes { id } } }";
+    let ok = raw_with(&server, &server.admin, required, Some(json!({ "n": 1 }))).await;
+    assert!(!ok.1.contains("\"errors\""), "{}", ok.1);
+    for (query, variables) in [
+        (with_variables, json!({ "first": "ten" })),
+        (with_variables, json!({ "first": 600 })),
+        (with_variables, json!({ "f": { "category": "NOPE" } })),
+        (with_variables, json!({ "after": "not-an-id" })),
+        (required, json!({})),
+    ] {
+        let answer = raw_with(&server, &server.admin, query, Some(variables.clone())).await;
+        assert!(answer.1.contains("\"errors\""), "{variables}: {}", answer.1);
+    }
+    // An undeclared variable, and null for a non-null one, are the executor's to judge too
+    // (async-graphql 7.2 answers both, the null one as a null argument).
+    raw_with(
+        &server,
+        &server.admin,
+        with_variables,
+        Some(json!({ "zzz": 1 })),
+    )
+    .await;
+    raw_with(&server, &server.admin, required, Some(json!({ "n": null }))).await;
     assert_eq!(compiled_answers(&server, &metrics_token).await, expected);
 
     // Calls the plan cannot answer go to the executor, which reports them as before.
