@@ -802,6 +802,16 @@ async fn compiled_pages_answer_byte_for_byte_as_the_executor(backend: Backend) {
     .await;
     let acme = server.create_project("Acme").await;
     let other = server.create_project("Other").await;
+    // An upstream for real health checks: "Scheduled"'s first check comes within seconds of
+    // its create, the next an hour later (after this test).
+    let upstream = {
+        let router =
+            axum::Router::new().fallback(|| async { axum::Json(json!({ "status": "ok" })) });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        url
+    };
     let inputs = [
         json!({ "projectId": acme, "name": "Jira \"Cloud\" ✓ \\ </script>", "category": "PROJECT_MANAGEMENT",
                 "description": "tickets\nand boards", "tags": ["prod", "team-a", "ops"], "baseUrl": "https://jira.example.com" }),
@@ -809,6 +819,8 @@ async fn compiled_pages_answer_byte_for_byte_as_the_executor(backend: Backend) {
         json!({ "projectId": acme, "name": "GitHub Actions", "category": "CI_CD", "tags": ["prod"],
                 "protocol": "GRAPHQL", "status": "MAINTENANCE", "enabled": false, "timeoutMs": 2500 }),
         json!({ "projectId": other, "name": "Other's tool", "category": "CUSTOM" }),
+        json!({ "projectId": acme, "name": "Scheduled", "category": "MONITORING", "baseUrl": upstream,
+                "healthCheck": { "path": "/health", "intervalSeconds": 3600 } }),
     ];
     let mut ids = Vec::new();
     for input in inputs {
@@ -829,28 +841,6 @@ async fn compiled_pages_answer_byte_for_byte_as_the_executor(backend: Backend) {
             json!({ "i": { "integrationId": ids[0], "credentials": { "apiKey": { "value": "k-1", "in": "HEADER", "name": "X-Api-Key" } } } }),
         )
         .await;
-    // A health state from a real check: the first scheduled one comes within seconds of
-    // the create, the next an hour later (after this test).
-    let upstream = {
-        let router =
-            axum::Router::new().fallback(|| async { axum::Json(json!({ "status": "ok" })) });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        url
-    };
-    {
-        let input = json!({ "projectId": acme, "name": "Scheduled", "category": "MONITORING", "baseUrl": upstream,
-                "healthCheck": { "path": "/health", "intervalSeconds": 3600 } });
-        let body = create(&server, input).await;
-        assert!(body.get("errors").is_none(), "{body:#}");
-        ids.push(
-            body["data"]["createIntegration"]["integration"]["id"]
-                .as_str()
-                .expect("id")
-                .to_owned(),
-        );
-    }
     let scheduled_checked = || async {
         let data = server
             .ok(
