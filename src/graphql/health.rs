@@ -43,14 +43,10 @@ pub(super) type HealthField = fn(&domain::Health, &integration_domain::Integrati
 pub(super) const HEALTH_PLAIN_FIELDS: &[(&str, HealthField)] = &[
     ("status", |state, _, out| out.enum_item(state.status)),
     ("reason", |state, integration, out| {
-        let reason = domain::skipped_because(integration).or_else(|| state.reason.clone());
-        out.opt_str(reason.as_deref());
+        out.opt_str(reason(state, integration).as_deref());
     }),
     ("checked", |_, integration, out| {
-        out.bool(
-            integration.call_options.health_check.is_some()
-                && domain::skipped_because(integration).is_none(),
-        );
+        out.bool(checked(integration))
     }),
     ("lastCheckedAt", |state, _, out| {
         out.opt_scalar(state.last_checked_at.as_ref());
@@ -72,6 +68,17 @@ pub(super) const HEALTH_PLAIN_FIELDS: &[(&str, HealthField)] = &[
     }),
 ];
 
+/// `Health.reason`: why the integration is not checked, else the last transition's reason.
+fn reason(state: &domain::Health, integration: &integration_domain::Integration) -> Option<String> {
+    domain::skipped_because(integration).or_else(|| state.reason.clone())
+}
+
+/// `Health.checked`: a health check is configured and nothing skips it.
+fn checked(integration: &integration_domain::Integration) -> bool {
+    integration.call_options.health_check.is_some()
+        && domain::skipped_because(integration).is_none()
+}
+
 #[Object]
 impl Health<'_> {
     async fn status(&self) -> HealthStatus {
@@ -80,13 +87,12 @@ impl Health<'_> {
     /// Why the status is what it is (the last transition's reason), or why the
     /// integration is not checked (disabled, MAINTENANCE).
     async fn reason(&self) -> Option<String> {
-        domain::skipped_because(self.integration).or_else(|| self.state.reason.clone())
+        reason(&self.state, self.integration)
     }
     /// Whether scheduled checks run (a health check is configured and the integration is
     /// enabled and ACTIVE).
     async fn checked(&self) -> bool {
-        self.integration.call_options.health_check.is_some()
-            && domain::skipped_because(self.integration).is_none()
+        checked(self.integration)
     }
     /// 0-100 (README "Health score"): uptime, latency and error rate over the last day,
     /// capped while DEGRADED or UNHEALTHY; null without data.

@@ -201,13 +201,18 @@ pub struct DocumentCache(moka::sync::Cache<String, Arc<ParsedDocument>>);
 /// (`prevalidated_schema`), and one that passed with any variables may be compiled.
 pub struct ParsedDocument {
     pub document: ExecutableDocument,
-    validated: RwLock<Vec<Validated>>,
+    validated: RwLock<Vec<ValidatedOperation>>,
 }
 
 /// An operation that passed validation, compiled when it can be.
+struct ValidatedOperation {
+    operation: Option<String>,
+    validation: Validated,
+}
+
+/// What an earlier validation of an operation lets a request skip or use.
 #[derive(Clone)]
 pub struct Validated {
-    operation: Option<String>,
     /// It passed validation without variables.
     pub without_variables: bool,
     pub compiled: Option<Arc<CompiledQuery>>,
@@ -220,7 +225,7 @@ impl ParsedDocument {
         validated
             .iter()
             .find(|v| v.operation.as_deref() == operation)
-            .cloned()
+            .map(|v| v.validation.clone())
     }
 
     /// Records that `operation` passed validation, with or without variables (and
@@ -236,11 +241,13 @@ impl ParsedDocument {
                 .iter_mut()
                 .find(|v| v.operation.as_deref() == operation)
             {
-                Some(known) => known.without_variables |= without_variables,
-                None => validated.push(Validated {
+                Some(known) => known.validation.without_variables |= without_variables,
+                None => validated.push(ValidatedOperation {
                     operation: operation.map(str::to_owned),
-                    without_variables,
-                    compiled,
+                    validation: Validated {
+                        without_variables,
+                        compiled,
+                    },
                 }),
             }
         }
