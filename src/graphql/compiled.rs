@@ -13,8 +13,10 @@
 //! each argument given in the document or as a whole variable, selecting `totalCount`,
 //! `pageInfo { … }`, `edges { cursor node { … } }`, `nodes { … }` and `__typename`, each
 //! response key once, no fragments or directives anywhere, node fields from `Integration`'s
-//! `PLAIN_FIELDS` plus `health { … }` and `credentials { … }` of their plain fields (read
-//! for the whole page in one query each, as the data loaders batch them). Anything else is
+//! `PLAIN_FIELDS` and `circuitState`, plus `health { … }` (with `score`), `credentials { … }`
+//! and `project { … }` of their plain fields (read for the whole page in one query each, as
+//! the data loaders batch them): the dashboard's own `Integrations` and `HealthGrid` pages
+//! among them. Anything else is
 //! not compiled; and a compiled request whose variables or calls fail (an undeclared or
 //! missing non-null variable, a value its argument does not take, paging arguments out of
 //! range, an unknown cursor, scope, the store) goes to the executor, which answers it,
@@ -32,12 +34,14 @@ use async_graphql::{ID, InputType, OutputType, Positioned, ScalarType};
 
 use super::connection::{IdConnection, PageArgs};
 use super::credentials::CredentialsInfo;
-use super::health::{HEALTH_PLAIN_FIELDS, HealthField};
+use super::health::{HEALTH_PLAIN_FIELDS, HealthField, SCORE_WINDOW, score};
 use super::integrations::{Integration, integrations_page};
+use super::projects::Project;
 use crate::app::App;
 use crate::domain::access::Caller;
 use crate::domain::integrations::IntegrationFilter;
-use crate::domain::{credentials, health};
+use crate::domain::{credentials, health, projects};
+use crate::error::AppError;
 use crate::error::AppResult;
 
 /// An object whose plain fields (scalars, enums and lists of them, no arguments) a
@@ -319,7 +323,10 @@ struct ConnectionPlan {
 #[derive(Clone, Copy, Default)]
 struct Loads {
     health: bool,
+    /// The health figures over `SCORE_WINDOW` (`health { score }`).
+    score: bool,
     credentials: bool,
+    projects: bool,
 }
 
 enum ConnectionField {
@@ -349,8 +356,11 @@ struct NodePlan(Vec<(Vec<u8>, NodeField)>);
 enum NodeField {
     Typename,
     Plain(PlainField<Integration>),
-    Health(Vec<(Vec<u8>, Nested<HealthField>)>),
+    /// The circuit breaker's state, held in this process (as the resolver reads it).
+    CircuitState,
+    Health(Vec<(Vec<u8>, Nested<HealthPart>)>),
     Credentials(Vec<(Vec<u8>, Nested<PlainField<CredentialsInfo>>)>),
+    Project(Vec<(Vec<u8>, Nested<PlainField<Project>>)>),
 }
 
 /// A field of an object below the node.
@@ -359,59 +369,95 @@ enum Nested<W> {
     Field(W),
 }
 
+/// A field of `health { … }`.
+#[derive(Clone, Copy)]
+enum HealthPart {
+    Plain(HealthField),
+    Score,
+}
+
 type Edge = async_graphql::connection::Edge<
     String,
     Box<Integration>,
     async_graphql::connection::EmptyFields,
 >;
 
-/// What the page's nodes share: their health states and credentials, each read for the
-/// whole page in one query (the data loaders' batches, without their wait).
-#[derive(Default)]
-struct Related {
+/// What the page's nodes share: their health states and figures, credentials and
+/// projects, each read for the whole page in one query (the data loaders' batches, without
+/// their wait), run side by side.
+struct Related<'a> {
+    app: &'a App,
     health: HashMap<String, health::Health>,
+    figures: HashMap<String, health::Figures>,
     credentials: HashMap<String, CredentialsInfo>,
+    projects: HashMap<String, Project>,
 }
 
-impl Related {
+impl<'a> Related<'a> {
     async fn load(
-        app: &App,
+        app: &'a App,
         loads: Loads,
         connection: &IdConnection<Integration>,
     ) -> AppResult<Self> {
-        let ids: Vec<String> = connection
-            .0
-            .edges
-            .iter()
-            .map(|edge| edge.node.0.id.clone())
-            .collect();
-        if ids.is_empty() {
-            return Ok(Related::default());
+        let rows = || connection.0.edges.iter().map(|edge| &edge.node.0);
+        let ids: Vec<String> = rows().map(|row| row.id.clone()).collect();
+        let mut project_ids: Vec<String> = Vec::new();
+        if loads.projects {
+            for row in rows() {
+                if !project_ids.contains(&row.project_id) {
+                    project_ids.push(row.project_id.clone());
+                }
+            }
         }
         let health = async {
-            if loads.health {
-                health::states_unchecked(&app.store, &ids).await
-            } else {
-                Ok(Vec::new())
+            match loads.health && !ids.is_empty() {
+                true => health::states_unchecked(&app.store, &ids).await,
+                false => Ok(Vec::new()),
+            }
+        };
+        let figures = async {
+            match loads.score && !ids.is_empty() {
+                true => health::figures_unchecked(&app.store, &ids, SCORE_WINDOW).await,
+                false => Ok(HashMap::new()),
             }
         };
         let credentials = async {
-            if loads.credentials {
-                credentials::info_many(&app.store, &ids).await
-            } else {
-                Ok(Vec::new())
+            match loads.credentials && !ids.is_empty() {
+                true => credentials::info_many(&app.store, &ids).await,
+                false => Ok(Vec::new()),
             }
         };
-        let (health, credentials) = futures_util::try_join!(health, credentials)?;
+        let projects = async {
+            match project_ids.is_empty() {
+                false => projects::get_many_unchecked(&app.store, &project_ids).await,
+                true => Ok(Vec::new()),
+            }
+        };
+        let (health, figures, credentials, projects) =
+            futures_util::try_join!(health, figures, credentials, projects)?;
+        let projects: HashMap<String, Project> = projects
+            .into_iter()
+            .map(|project| (project.id.clone(), Project(project)))
+            .collect();
+        // The resolver's error for a row without its project (a broken store): the
+        // executor reports it.
+        if project_ids.iter().any(|id| !projects.contains_key(id)) {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "integration without its project"
+            )));
+        }
         Ok(Related {
+            app,
             health: health
                 .into_iter()
                 .map(|state| (state.integration_id.clone(), state))
                 .collect(),
+            figures,
             credentials: credentials
                 .into_iter()
                 .map(|(id, info)| (id, info.into()))
                 .collect(),
+            projects,
         })
     }
 }
@@ -521,13 +567,31 @@ impl NodePlan {
             let nested = &field.selection_set.node;
             Some(match field.name.node.as_str() {
                 "__typename" => NodeField::Typename,
+                "circuitState" => NodeField::CircuitState,
                 "health" => {
                     loads.health = true;
-                    NodeField::Health(compile_nested(nested, HEALTH_PLAIN_FIELDS)?)
+                    NodeField::Health(compile_fields(nested, |field| {
+                        Some(match field.name.node.as_str() {
+                            "__typename" => Nested::Typename,
+                            "score" => {
+                                loads.score = true;
+                                Nested::Field(HealthPart::Score)
+                            }
+                            name => {
+                                let plain = HEALTH_PLAIN_FIELDS.iter();
+                                let (_, write) = plain.into_iter().find(|(p, _)| *p == name)?;
+                                Nested::Field(HealthPart::Plain(*write))
+                            }
+                        })
+                    })?)
                 }
                 "credentials" => {
                     loads.credentials = true;
                     NodeField::Credentials(compile_nested(nested, CredentialsInfo::PLAIN_FIELDS)?)
+                }
+                "project" => {
+                    loads.projects = true;
+                    NodeField::Project(compile_nested(nested, Project::PLAIN_FIELDS)?)
                 }
                 name => {
                     let plain = Integration::PLAIN_FIELDS.iter();
@@ -543,6 +607,9 @@ impl NodePlan {
         out.object(&self.0, |field, out| match field {
             NodeField::Typename => out.str(&node.introspection_type_name()),
             NodeField::Plain(write) => write(node, out),
+            NodeField::CircuitState => {
+                out.enum_item(related.app.outbound.circuit_state(&node.0.id));
+            }
             NodeField::Health(fields) => {
                 let id = &node.0.id;
                 let unknown;
@@ -556,7 +623,15 @@ impl NodePlan {
                 };
                 out.object(fields, |field, out| match field {
                     Nested::Typename => out.str(&super::health::Health::type_name()),
-                    Nested::Field(write) => write(state, &node.0, out),
+                    Nested::Field(HealthPart::Plain(write)) => write(state, &node.0, out),
+                    Nested::Field(HealthPart::Score) => {
+                        let none = health::Figures::default();
+                        let figures = related.figures.get(id).unwrap_or(&none);
+                        match score(state, figures, &node.0) {
+                            Some(score) => out.int(score),
+                            None => out.raw(b"null"),
+                        }
+                    }
                 });
             }
             NodeField::Credentials(fields) => match related.credentials.get(&node.0.id) {
@@ -564,6 +639,14 @@ impl NodePlan {
                     Nested::Typename => out.str(&CredentialsInfo::type_name()),
                     Nested::Field(write) => write(info, out),
                 }),
+                None => out.raw(b"null"),
+            },
+            NodeField::Project(fields) => match related.projects.get(&node.0.project_id) {
+                Some(project) => out.object(fields, |field, out| match field {
+                    Nested::Typename => out.str(&Project::type_name()),
+                    Nested::Field(write) => write(project, out),
+                }),
+                // `load` refused a page with a row whose project it did not find.
                 None => out.raw(b"null"),
             },
         });
@@ -684,6 +767,11 @@ mod tests {
         assert_eq!(compiles(related, None), Some(false));
         let variables = "query($n: Int = 2, $f: IntegrationFilter) { integrations(first: $n, filter: $f) { totalCount nodes { id } } }";
         assert_eq!(compiles(variables, None), Some(true));
+        // The dashboard's pages (web-client/src/gql).
+        let dashboard = "query Integrations($projectId: ID, $filter: IntegrationFilter, $first: Int, $after: String) { integrations(projectId: $projectId, filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name description category protocol status enabled tags baseUrl authKind circuitState updatedAt version project { id name } health { status reason } } } } }";
+        assert_eq!(compiles(dashboard, None), Some(true));
+        let grid = "query HealthGrid($projectId: ID, $first: Int) { integrations(projectId: $projectId, first: $first) { totalCount nodes { id name enabled status category project { id name } health { status reason checked score changedAt lastCheckedAt } } } }";
+        assert_eq!(compiles(grid, None), Some(true));
     }
 
     /// What `answer` would bind, or `None` when the request goes to the executor.
@@ -737,10 +825,12 @@ mod tests {
             "{ projects { nodes { id } } }",
             "mutation { integrations { nodes { id } } }",
             "subscription { integrations { nodes { id } } }",
-            // Fields that need the store or a loader, arguments, objects; a key twice.
-            "{ integrations { nodes { id health { status score } } } }",
+            // Fields with arguments, objects not compiled, a related object's related
+            // objects; a key twice.
             "{ integrations { nodes { id health { uptime(window: DAY) } } } }",
-            "{ integrations { nodes { id project { id } } } }",
+            "{ integrations { nodes { id health { transitions { id } } } } }",
+            "{ integrations { nodes { id project { id stats { integrations } } } } }",
+            "{ integrations { nodes { id project { integrations { totalCount } } } } }",
             "{ integrations { nodes { retryPolicy { maxRetries } } } }",
             "{ integrations { nodes { config } } }",
             "{ integrations { nodes { logs(first: 1) { totalCount } } } }",

@@ -73,6 +73,23 @@ fn reason(state: &domain::Health, integration: &integration_domain::Integration)
     domain::skipped_because(integration).or_else(|| state.reason.clone())
 }
 
+/// The window `Health.score` is computed over.
+pub(super) const SCORE_WINDOW: HealthWindow = HealthWindow::Day;
+
+/// `Health.score` from the figures over `SCORE_WINDOW`.
+pub(super) fn score(
+    state: &domain::Health,
+    figures: &Figures,
+    integration: &integration_domain::Integration,
+) -> Option<i32> {
+    let max_latency_ms = integration
+        .call_options
+        .health_check
+        .as_ref()
+        .and_then(|c| c.max_latency_ms);
+    domain::score(state.status, figures, max_latency_ms)
+}
+
 /// `Health.checked`: a health check is configured and nothing skips it.
 fn checked(integration: &integration_domain::Integration) -> bool {
     integration.call_options.health_check.is_some()
@@ -97,14 +114,8 @@ impl Health<'_> {
     /// 0-100 (README "Health score"): uptime, latency and error rate over the last day,
     /// capped while DEGRADED or UNHEALTHY; null without data.
     async fn score(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
-        let figures = self.figures(ctx, Some(HealthWindow::Day)).await?;
-        let max = self
-            .integration
-            .call_options
-            .health_check
-            .as_ref()
-            .and_then(|c| c.max_latency_ms);
-        Ok(domain::score(self.state.status, &figures, max))
+        let figures = self.figures(ctx, Some(SCORE_WINDOW)).await?;
+        Ok(score(&self.state, &figures, self.integration))
     }
     /// Passing checks over all checks in the window, 0-1 (default: the last day).
     async fn uptime(

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 
+use super::compiled::{PlainField, PlainObject};
 use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::ApiResult;
 use super::integrations::Integration;
@@ -23,6 +24,19 @@ impl ConnectionNode for Project {
         "description",
         "createdAt",
         "updatedAt",
+    ];
+}
+
+impl PlainObject for Project {
+    const PLAIN_FIELDS: &'static [(&'static str, PlainField<Self>)] = &[
+        ("id", |p, out| out.str(&p.0.id)),
+        ("name", |p, out| out.str(&p.0.name)),
+        ("slug", |p, out| out.str(&p.0.slug)),
+        ("description", |p, out| {
+            out.opt_str(p.0.description.as_deref())
+        }),
+        ("createdAt", |p, out| out.scalar(&p.0.created_at)),
+        ("updatedAt", |p, out| out.scalar(&p.0.updated_at)),
     ];
 }
 
