@@ -312,13 +312,56 @@ pub async fn page(
             q
         }};
     }
-    filtered_page!(
+    // Without a filter the total is the projects' counts (kept by triggers), not a count
+    // of every row: the dashboard's lists ask for it on every refresh.
+    let unfiltered = query.category.is_none()
+        && query.status.is_none()
+        && query.enabled.is_none()
+        && query.tag.is_none()
+        && query.text.is_none()
+        && query.template_family.is_none();
+    if !(unfiltered && request.count_total) {
+        return filtered_page!(
+            store,
+            request,
+            integrations::id,
+            IntegrationRow,
+            filtered!()
+        );
+    }
+    let uncounted = PageRequest {
+        count_total: false,
+        ..request.clone()
+    };
+    let page: StoreResult<Page<IntegrationRow>> = filtered_page!(
         store,
-        request,
+        &uncounted,
         integrations::id,
         IntegrationRow,
         filtered!()
-    )
+    );
+    let mut page = page?;
+    let whole = request.after.is_none() && request.before.is_none() && !page.has_more;
+    page.total = Some(match i64::try_from(page.rows.len()) {
+        Ok(all) if whole => all,
+        _ => total(store, query.project_ids.as_deref()).await?,
+    });
+    Ok(page)
+}
+
+/// How many integrations `project_ids` (or every project) have, from `integration_counts`.
+async fn total(store: &Store, project_ids: Option<&[String]>) -> StoreResult<i64> {
+    use super::schema::integration_counts;
+    let counts: Vec<i64> = with_read!(store, |conn| {
+        let mut q = integration_counts::table
+            .select(integration_counts::integrations)
+            .into_boxed();
+        if let Some(ids) = project_ids {
+            q = crate::store::filter_one_of!(q, integration_counts::project_id, ids);
+        }
+        q.load(conn).await
+    })?;
+    Ok(counts.iter().sum())
 }
 
 /// Loads several integrations in one query (the data loader's batch).

@@ -516,3 +516,11 @@ diesel::table! {
 
 diesel::joinable!(integration_tags -> integrations (integration_id));
 diesel::allow_tables_to_appear_in_same_query!(integration_tags, integrations);
+
+diesel::table! {
+    /// Integrations per project, kept by triggers on `integrations` (migration 000014).
+    integration_counts (project_id) {
+        project_id -> Text,
+        integrations -> BigInt,
+    }
+}

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::on_both_backends;
 use patchbay::domain::access::Role;
 
-use crate::support::{Backend, TestServer, code, integration_count};
+use crate::support::{Backend, TestServer, TestStore, code, integration_count};
 
 on_both_backends!(
     integrations_round_trip_every_field,
@@ -17,6 +17,7 @@ on_both_backends!(
     text_search_and_tag_filter_follow_every_change,
     connection_pages_answer_as_async_graphql_does,
     compiled_pages_answer_byte_for_byte_as_the_executor,
+    unfiltered_totals_come_from_the_projects_counts,
 );
 
 const FIELDS: &str = "id name description category protocol status enabled tags baseUrl config headers authKind timeoutMs retryPolicy { maxRetries baseDelayMs maxDelayMs } rateLimit { requestsPerMinute burst } cache { enabled ttlSeconds } createdBy version createdAt updatedAt project { id slug }";
@@ -1071,4 +1072,87 @@ async fn compiled_pages_answer_byte_for_byte_as_the_executor(backend: Backend) {
     }
     assert_eq!(compiled_answers(&server, &metrics_token).await, expected);
     server.stop().await;
+}
+
+/// `totalCount` without a filter is the projects' counts (`integration_counts`, kept by
+/// triggers), exact through creates and deletes, for every caller and cursor.
+async fn unfiltered_totals_come_from_the_projects_counts(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = server.create_project("Acme").await;
+    let other = server.create_project("Other").await;
+    let mut acme_ids = Vec::new();
+    for name in ["Jira", "Slack", "GitHub"] {
+        acme_ids.push(server.create_integration(&acme, name).await);
+    }
+    for name in ["Sentry", "Datadog"] {
+        server.create_integration(&other, name).await;
+    }
+    let scoped = server.token(Role::Viewer, Some(&other)).await;
+    // `first: 1` leaves more rows than the page holds, so the total is not the page's rows.
+    let total = |token: String, arguments: String| {
+        let server = &server;
+        async move {
+            let query = format!("{{ integrations(first: 1{arguments}) {{ totalCount }} }}");
+            let data = server.ok(&token, &query, json!({})).await;
+            data["integrations"]["totalCount"]
+                .as_i64()
+                .expect("totalCount")
+        }
+    };
+    let admin = || server.admin.clone();
+    let acme_only = format!(", projectId: \"{acme}\"");
+    let after_first = format!(", after: \"{}\"", acme_ids[0]);
+    // Every integration is enabled: this filter counts the rows themselves.
+    let scanned = ", filter: { enabled: true }".to_owned();
+    assert_eq!(total(admin(), String::new()).await, 5);
+    assert_eq!(total(admin(), acme_only.clone()).await, 3);
+    assert_eq!(total(admin(), after_first.clone()).await, 5);
+    assert_eq!(total(scoped.clone(), String::new()).await, 2);
+    assert_eq!(total(admin(), scanned.clone()).await, 5);
+
+    server
+        .ok(
+            &server.admin,
+            "mutation($id: ID!) { deleteIntegration(id: $id) { deletedId } }",
+            json!({ "id": acme_ids[1] }),
+        )
+        .await;
+    assert_eq!(total(admin(), String::new()).await, 4);
+    assert_eq!(total(admin(), acme_only.clone()).await, 2);
+    assert_eq!(total(scoped.clone(), String::new()).await, 2);
+    assert_eq!(total(admin(), scanned.clone()).await, 4);
+
+    // The counts answer, not a count of the rows: a counter moved behind the server's back
+    // shows (and the filtered count does not).
+    execute(&server, &format!("UPDATE integration_counts SET integrations = integrations + 1000 WHERE project_id = '{acme}'")).await;
+    assert_eq!(total(admin(), String::new()).await, 1004);
+    assert_eq!(total(admin(), acme_only).await, 1002);
+    assert_eq!(total(scoped, String::new()).await, 2);
+    assert_eq!(total(admin(), scanned).await, 4);
+    server.stop().await;
+}
+
+/// Runs one statement on the test's store, beside the running server.
+async fn execute(server: &TestServer, sql: &str) {
+    match &server.store {
+        TestStore::Sqlite(dir) => {
+            use diesel::{Connection, RunQueryDsl};
+            let path = dir.path().join("patchbay.db");
+            let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+                .expect("the SQLite file opens");
+            diesel::sql_query(sql)
+                .execute(&mut conn)
+                .expect("statement runs");
+        }
+        TestStore::Postgres(db, _) => {
+            use diesel_async::RunQueryDsl;
+            let mut conn = patchbay::store::connect_pg(&db.url)
+                .await
+                .expect("connects");
+            diesel::sql_query(sql)
+                .execute(&mut conn)
+                .await
+                .expect("statement runs");
+        }
+    }
 }

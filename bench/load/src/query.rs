@@ -44,7 +44,8 @@ pub struct GraphqlArgs {
     /// Requests per second of the fixed-rate runs (0: skip them).
     #[arg(long, default_value_t = 1000)]
     rate: u64,
-    /// Which pages: `plain`, `filtered`, or both (comma-separated).
+    /// Which pages: `plain`, `filtered`, `dashboard`, `grid` (comma-separated; the last two
+    /// are the dashboard's own queries, to compare with `--executor`).
     #[arg(long, default_value = "plain,filtered")]
     pages: String,
     /// Replaces the plain page's query.
@@ -87,6 +88,13 @@ fn seed_input(project: &str, i: usize) -> String {
 /// team-042, so about 12 per 100,000 match all three.
 const FILTERED: &str = "{ integrations(first: 50, filter: { category: PROJECT_MANAGEMENT, tag: \"team-042\", text: \"jira\" }) { totalCount edges { node { id name status category tags health { status } credentials { kind } } } } }";
 const FILTERED_BARE: &str = "/bare/filtered?category=PROJECT_MANAGEMENT&tag=team-042&text=jira";
+
+/// The dashboard's own pages (web-client/src/api/operations.ts, `Integrations` and
+/// `HealthGrid`) with 50 rows, the bare page's size. Their bare side is the plain bare page,
+/// which reads neither the total, projects nor health figures: compare them with
+/// `--executor` (the same page through async-graphql's executor), not with bare.
+const DASHBOARD: &str = "{ integrations(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name description category protocol status enabled tags baseUrl authKind circuitState updatedAt version project { id name } health { status reason } } } } }";
+const HEALTH_GRID: &str = "{ integrations(first: 50) { totalCount nodes { id name enabled status category project { id name } health { status reason checked score changedAt lastCheckedAt } } } }";
 
 struct Page {
     name: &'static str,
@@ -137,7 +145,17 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
                 graphql: FILTERED.to_owned(),
                 bare_path: FILTERED_BARE,
             }),
-            other => bail!("unknown page `{other}` (plain, filtered)"),
+            "dashboard" => pages.push(Page {
+                name: "dashboard",
+                graphql: DASHBOARD.to_owned(),
+                bare_path: "/bare",
+            }),
+            "grid" => pages.push(Page {
+                name: "grid",
+                graphql: HEALTH_GRID.to_owned(),
+                bare_path: "/bare",
+            }),
+            other => bail!("unknown page `{other}` (plain, filtered, dashboard, grid)"),
         }
     }
     if args.executor {
@@ -162,7 +180,11 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
     for page in &pages {
         // One check that the query answers without errors before loading it.
         let data = gql.run(&page.graphql, json!({})).await?;
-        let rows = data["integrations"]["edges"].as_array().map_or(0, Vec::len);
+        let list = &data["integrations"];
+        let rows = list["edges"]
+            .as_array()
+            .or(list["nodes"].as_array())
+            .map_or(0, Vec::len);
         let total = data["integrations"]["totalCount"].as_u64();
         t.row(
             format!("{}: query", page.name),
