@@ -518,9 +518,11 @@ diesel::joinable!(integration_tags -> integrations (integration_id));
 diesel::allow_tables_to_appear_in_same_query!(integration_tags, integrations);
 
 diesel::table! {
-    /// Integrations per project, kept by triggers on `integrations` (migration 000014).
-    integration_counts (project_id) {
+    /// Integrations per project, kept by triggers on `integrations` (migration 000014);
+    /// a project's count is the sum of its shards.
+    integration_counts (project_id, shard) {
         project_id -> Text,
+        shard -> Integer,
         integrations -> BigInt,
     }
 }

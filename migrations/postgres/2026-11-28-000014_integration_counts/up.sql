@@ -2,23 +2,29 @@
 -- dashboard's lists select totalCount without a filter, and counting 100,000 rows for each
 -- of them took 29 ms (a sequential scan; 11 ms as an index-only scan after a vacuum). The
 -- trigger sees every insert and delete, a project's cascade included, whatever code path
--- wrote it. Creates in one project queue on its row until they commit (milliseconds).
+-- wrote it. Each project's count is spread over 16 rows (by a hash of the integration's
+-- id): with one row, concurrent creates in a project queued on it until each committed,
+-- which halved bulk creation (100,000 at 8 in flight: 134 s → 273 s).
 CREATE TABLE integration_counts (
-    project_id   TEXT PRIMARY KEY,
-    integrations BIGINT NOT NULL
+    project_id   TEXT NOT NULL,
+    shard        INTEGER NOT NULL,
+    integrations BIGINT NOT NULL,
+    PRIMARY KEY (project_id, shard)
 );
-INSERT INTO integration_counts (project_id, integrations)
-    SELECT project_id, COUNT(*) FROM integrations GROUP BY project_id;
+INSERT INTO integration_counts (project_id, shard, integrations)
+    SELECT project_id, hashtext(id) & 15, COUNT(*) FROM integrations
+    GROUP BY project_id, hashtext(id) & 15;
 
 CREATE FUNCTION integration_counts_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND new.project_id IS DISTINCT FROM old.project_id) THEN
         UPDATE integration_counts SET integrations = integrations - 1
-            WHERE project_id = old.project_id;
+            WHERE project_id = old.project_id AND shard = hashtext(old.id) & 15;
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND new.project_id IS DISTINCT FROM old.project_id) THEN
-        INSERT INTO integration_counts (project_id, integrations) VALUES (new.project_id, 1)
-            ON CONFLICT (project_id)
+        INSERT INTO integration_counts (project_id, shard, integrations)
+            VALUES (new.project_id, hashtext(new.id) & 15, 1)
+            ON CONFLICT (project_id, shard)
             DO UPDATE SET integrations = integration_counts.integrations + 1;
     END IF;
     RETURN NULL;
