@@ -320,32 +320,27 @@ pub async fn page(
         && query.tag.is_none()
         && query.text.is_none()
         && query.template_family.is_none();
-    if !(unfiltered && request.count_total) {
-        return filtered_page!(
-            store,
-            request,
-            integrations::id,
-            IntegrationRow,
-            filtered!()
-        );
-    }
-    let uncounted = PageRequest {
-        count_total: false,
+    let from_counts = unfiltered && request.count_total;
+    let rows_request = PageRequest {
+        count_total: request.count_total && !from_counts,
         ..request.clone()
     };
     let page: StoreResult<Page<IntegrationRow>> = filtered_page!(
         store,
-        &uncounted,
+        &rows_request,
         integrations::id,
         IntegrationRow,
         filtered!()
     );
     let mut page = page?;
-    let whole = request.after.is_none() && request.before.is_none() && !page.has_more;
-    page.total = Some(match i64::try_from(page.rows.len()) {
-        Ok(all) if whole => all,
-        _ => total(store, query.project_ids.as_deref()).await?,
-    });
+    if from_counts {
+        // The rows loaded, the one beyond the page included, as `whole_result` counts them.
+        let loaded = page.rows.len() + usize::from(page.has_more);
+        page.total = Some(match crate::store::whole_result(request, loaded) {
+            Some(all) => all,
+            None => total(store, query.project_ids.as_deref()).await?,
+        });
+    }
     Ok(page)
 }
 
