@@ -8,7 +8,7 @@ use futures_util::FutureExt;
 use super::compiled::{PlainField, PlainObject};
 use super::connection::{ConnectionNode, IdConnection, PageArgs, connection};
 use super::errors::ApiResult;
-use super::loaders::ProjectLoader;
+use super::loaders::{ProjectLoader, TemplateLoader};
 use super::logs::{LogEntry, log_connection};
 use super::projects::Project;
 use super::{app, caller};
@@ -100,6 +100,23 @@ pub(super) async fn integrations_page(
     Ok(connection(page, &request, |i| i.id.clone(), Integration))
 }
 
+/// `Integration.kind` of an integration configured by hand (made from no template).
+const CUSTOM_KIND: &str = "custom";
+
+impl Integration {
+    /// The template version it was made from, batched over the page by the loader.
+    async fn made_from(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<crate::domain::templates::Template>> {
+        let Some(id) = self.0.template_id.clone() else {
+            return Ok(None);
+        };
+        let loader = ctx.data_unchecked::<DataLoader<TemplateLoader>>();
+        async move { Ok(loader.load_one(id).await?) }.boxed().await
+    }
+}
+
 // Fields that wait on the store or a loader run boxed (`.boxed()`): async-graphql inlines
 // every field's future into one `resolve_field` state machine and allocates and copies that
 // machine for each field it resolves, so unboxed store work (diesel, deadpool, loader
@@ -132,6 +149,14 @@ impl Integration {
     }
     async fn category(&self) -> Category {
         self.0.category
+    }
+    /// What kind of integration it is: the slug of the template it was made from (`jira`,
+    /// `slack`, …), or `custom` when configured by hand.
+    async fn kind(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(self
+            .made_from(ctx)
+            .await?
+            .map_or_else(|| CUSTOM_KIND.to_owned(), |t| t.definition.slug.clone()))
     }
     async fn protocol(&self) -> Protocol {
         self.0.protocol
@@ -314,19 +339,7 @@ impl Integration {
     }
     /// The template version it was made from (null: configured by hand).
     async fn template(&self, ctx: &Context<'_>) -> ApiResult<Option<super::templates::Template>> {
-        async move {
-            let Some(id) = &self.0.template_id else {
-                return Ok(None);
-            };
-            let found = crate::domain::templates::get_many_unchecked(
-                &app(ctx).store,
-                std::slice::from_ref(id),
-            )
-            .await?;
-            Ok(found.into_iter().next().map(super::templates::Template))
-        }
-        .boxed()
-        .await
+        Ok(self.made_from(ctx).await?.map(super::templates::Template))
     }
     /// Name of the token that created it.
     async fn created_by(&self) -> &str {

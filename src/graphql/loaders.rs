@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::domain::credentials::{self as credentials_domain, CredentialsInfo};
 use crate::domain::integrations::{self as integration_domain, Integration};
 use crate::domain::projects::{self as project_domain, Project};
+use crate::domain::templates::{self as template_domain, Template};
 
 /// Projects by ID.
 pub struct ProjectLoader(pub Arc<App>);
@@ -40,6 +41,21 @@ impl Loader<String> for IntegrationLoader {
             .await
             .map_err(to_graphql)?;
         Ok(found.into_iter().map(|i| (i.id.clone(), i)).collect())
+    }
+}
+
+/// Template versions by ID (what integrations were made from).
+pub struct TemplateLoader(pub Arc<App>);
+
+impl Loader<String> for TemplateLoader {
+    type Value = Template;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let found = template_domain::get_many_unchecked(&self.0.store, keys)
+            .await
+            .map_err(to_graphql)?;
+        Ok(found.into_iter().map(|t| (t.id.clone(), t)).collect())
     }
 }
 

@@ -142,6 +142,10 @@ fn build_with(app: Arc<App>, mode: Mode) -> PatchbaySchema {
             tokio::spawn,
         ))
         .data(DataLoader::new(
+            loaders::TemplateLoader(app.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
             loaders::CredentialsLoader(app.clone()),
             tokio::spawn,
         ))

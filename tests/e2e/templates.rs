@@ -32,7 +32,7 @@ const PUBLISH: &str =
 const DEPRECATE: &str =
     "mutation($id: ID!) { deprecateTemplate(id: $id) { template { id state } } }";
 const SHARE: &str = "mutation($i: ShareTemplateInput!) { shareTemplate(input: $i) { template { id sharing { allProjects projectIds } } } }";
-const DEPLOY: &str = "mutation($i: DeployTemplateInput!) { deployTemplate(input: $i) { integration { id name baseUrl config headers authKind category credentials { kind setFields } healthCheck { method path expectedStatus } rateLimit { requestsPerMinute } template { id version slug } } } }";
+const DEPLOY: &str = "mutation($i: DeployTemplateInput!) { deployTemplate(input: $i) { integration { id name baseUrl config headers authKind category kind credentials { kind setFields } healthCheck { method path expectedStatus } rateLimit { requestsPerMinute } template { id version slug } } } }";
 const UPGRADE: &str = "mutation($i: UpgradeIntegrationInput!) { upgradeIntegration(input: $i) { integration { id version baseUrl config template { id version } } } }";
 const EXEC: &str = "mutation($i: ExecuteRequestInput!) { executeRequest(input: $i) { ok status body error { message } execution { path } } }";
 
@@ -889,6 +889,36 @@ async fn every_builtin_template_is_listed_and_deployable(backend: Backend) {
                 .unwrap()
                 .starts_with("https://")
         );
+        assert_eq!(data["deployTemplate"]["integration"]["kind"], slug);
+    }
+    // `kind` names what each integration is, on a page of several (one template read for
+    // the page, through the loader); one configured by hand is `custom`.
+    server
+        .ok(
+            &server.admin,
+            "mutation($p: ID!) { createIntegration(input: { projectId: $p, name: \"by hand\", category: CUSTOM, baseUrl: \"https://api.example.com\" }) { integration { id } } }",
+            json!({ "p": project }),
+        )
+        .await;
+    let data = server
+        .ok(
+            &viewer,
+            "query($p: ID) { integrations(projectId: $p, first: 10) { nodes { name kind template { slug } } } }",
+            json!({ "p": project }),
+        )
+        .await;
+    let nodes = data["integrations"]["nodes"].as_array().unwrap();
+    let mut kinds: Vec<&str> = nodes.iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["custom", "generic-rest", "openai", "slack"]);
+    for node in nodes {
+        match node["template"]["slug"].as_str() {
+            Some(slug) => assert_eq!(node["kind"], slug),
+            None => assert_eq!(
+                (&node["name"], &node["kind"]),
+                (&json!("by hand"), &json!("custom"))
+            ),
+        }
     }
     server.stop().await;
 }
