@@ -520,8 +520,11 @@ diesel::allow_tables_to_appear_in_same_query!(integration_tags, integrations);
 diesel::table! {
     /// Integrations per project, kept by triggers on `integrations` (migration 000014);
     /// a project's count is the sum of its shards.
-    integration_counts (project_id, shard) {
+    integration_counts (project_id, category, status, enabled, shard) {
         project_id -> Text,
+        category -> Text,
+        status -> Text,
+        enabled -> Bool,
         shard -> Integer,
         integrations -> BigInt,
     }

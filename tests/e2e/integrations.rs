@@ -1102,7 +1102,7 @@ async fn unfiltered_totals_come_from_the_projects_counts(backend: Backend) {
     let admin = || server.admin.clone();
     let acme_only = format!(", projectId: \"{acme}\"");
     let after_first = format!(", after: \"{}\"", acme_ids[0]);
-    // Every integration is enabled: this filter counts the rows themselves.
+    // Every integration is enabled (until the changes below): this filter counts the rows.
     let scanned = ", filter: { enabled: true }".to_owned();
     assert_eq!(total(admin(), String::new()).await, 5);
     assert_eq!(total(admin(), acme_only.clone()).await, 3);
@@ -1134,15 +1134,107 @@ async fn unfiltered_totals_come_from_the_projects_counts(backend: Backend) {
     assert_eq!(total(admin(), acme_only.clone()).await, 14);
     assert_eq!(total(admin(), scanned.clone()).await, 16);
 
+    // Changes of category, status and enabled move an integration between the counts that
+    // `stats` sums; the figures agree with the rows themselves, for every scope.
+    let update = "mutation($i: UpdateIntegrationInput!) { updateIntegration(input: $i) { integration { id } } }";
+    for change in [
+        json!({ "id": acme_ids[0], "category": "CI_CD" }),
+        json!({ "id": acme_ids[2], "status": "MAINTENANCE", "enabled": false }),
+        json!({ "id": acme_ids[2], "category": "MONITORING" }),
+        json!({ "id": acme_ids[0], "enabled": false }),
+        json!({ "id": acme_ids[0], "enabled": true }),
+    ] {
+        server
+            .ok(&server.admin, update, json!({ "i": change }))
+            .await;
+    }
+    for (token, project) in [
+        (admin(), None),
+        (admin(), Some(acme.as_str())),
+        (scoped.clone(), None),
+    ] {
+        assert_eq!(
+            stats_figures(&server, &token, project).await,
+            figures_of_rows(&server, &token, project).await,
+            "{project:?}"
+        );
+    }
+    assert_eq!(total(admin(), String::new()).await, 16);
+    assert_eq!(
+        total(admin(), scanned.clone()).await,
+        15,
+        "one is disabled now"
+    );
+
     // The counts answer, not a count of the rows: a counter moved behind the server's back
     // shows (and the filtered count does not).
-    // (One of the project's rows: PostgreSQL spreads a count over shards.)
-    execute(&server, &format!("UPDATE integration_counts SET integrations = integrations + 1000 WHERE project_id = '{acme}' AND shard = (SELECT MIN(shard) FROM integration_counts WHERE project_id = '{acme}')")).await;
+    // (One of the project's rows: they are kept by kind and, on PostgreSQL, in shards.)
+    execute(&server, &format!("UPDATE integration_counts SET integrations = integrations + 1000 WHERE (project_id, category, status, enabled, shard) = (SELECT project_id, category, status, enabled, shard FROM integration_counts WHERE project_id = '{acme}' AND category = 'PROJECT_MANAGEMENT' AND integrations > 0 ORDER BY status, enabled, shard LIMIT 1)")).await;
     assert_eq!(total(admin(), String::new()).await, 1016);
     assert_eq!(total(admin(), acme_only).await, 1014);
     assert_eq!(total(scoped, String::new()).await, 2);
-    assert_eq!(total(admin(), scanned).await, 16);
+    assert_eq!(total(admin(), scanned).await, 15);
+    let moved = stats_figures(&server, &server.admin, Some(&acme)).await;
+    assert_eq!(moved["integrations"], 1014);
+    assert_eq!(
+        moved["byCategory"]
+            .as_array()
+            .expect("byCategory")
+            .iter()
+            .find(|kc| kc["key"] == "PROJECT_MANAGEMENT")
+            .map(|kc| kc["count"].clone()),
+        Some(json!(1012))
+    );
     server.stop().await;
+}
+
+/// `stats`' integration figures for a scope.
+async fn stats_figures(server: &TestServer, token: &str, project: Option<&str>) -> Value {
+    let data = server
+        .ok(
+            token,
+            "query($p: ID) { stats(projectId: $p) { integrations activeIntegrations byCategory { key count } byStatus { key count } } }",
+            json!({ "p": project }),
+        )
+        .await;
+    data["stats"].clone()
+}
+
+/// The same figures counted from the rows a page lists.
+async fn figures_of_rows(server: &TestServer, token: &str, project: Option<&str>) -> Value {
+    let data = server
+        .ok(
+            token,
+            "query($p: ID) { integrations(projectId: $p, first: 500) { nodes { category status enabled } } }",
+            json!({ "p": project }),
+        )
+        .await;
+    let nodes = data["integrations"]["nodes"].as_array().expect("nodes");
+    let mut by_category = std::collections::BTreeMap::<String, i64>::new();
+    let mut by_status = std::collections::BTreeMap::<String, i64>::new();
+    let mut active = 0;
+    for node in nodes {
+        let status = node["status"].as_str().expect("status");
+        *by_category
+            .entry(node["category"].as_str().expect("category").to_owned())
+            .or_default() += 1;
+        *by_status.entry(status.to_owned()).or_default() += 1;
+        if status == "ACTIVE" && node["enabled"] == true {
+            active += 1;
+        }
+    }
+    let key_counts = |counts: std::collections::BTreeMap<String, i64>| {
+        counts
+            .into_iter()
+            .map(|(key, count)| json!({ "key": key, "count": count }))
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "integrations": nodes.len(),
+        "activeIntegrations": active,
+        "byCategory": key_counts(by_category),
+        "byStatus": key_counts(by_status),
+    })
 }
 
 /// Runs one statement on the test's store, beside the running server.
