@@ -344,19 +344,24 @@ pub async fn page(
     Ok(page)
 }
 
-/// How many integrations `project_ids` (or every project) have, from `integration_counts`.
+/// How many integrations `project_ids` (or every project) have, from `integration_counts`
+/// (summed by the store: a project has a row per category, status, enabled and shard).
 async fn total(store: &Store, project_ids: Option<&[String]>) -> StoreResult<i64> {
     use super::schema::integration_counts;
-    let counts: Vec<i64> = with_read!(store, |conn| {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    with_read!(store, |conn| {
         let mut q = integration_counts::table
-            .select(integration_counts::integrations)
+            // SUM of a BIGINT is NUMERIC on PostgreSQL.
+            .select(sql::<BigInt>(
+                "CAST(COALESCE(SUM(integrations), 0) AS BIGINT)",
+            ))
             .into_boxed();
         if let Some(ids) = project_ids {
             q = crate::store::filter_one_of!(q, integration_counts::project_id, ids);
         }
-        q.load(conn).await
-    })?;
-    Ok(counts.iter().sum())
+        Ok::<i64, super::StoreError>(q.get_result(conn).await?)
+    })
 }
 
 /// Loads several integrations in one query (the data loader's batch).
