@@ -518,8 +518,8 @@ diesel::joinable!(integration_tags -> integrations (integration_id));
 diesel::allow_tables_to_appear_in_same_query!(integration_tags, integrations);
 
 diesel::table! {
-    /// Integrations per project, kept by triggers on `integrations` (migration 000014);
-    /// a project's count is the sum of its shards.
+    /// Integrations per project and kind (category, status, enabled), kept by triggers on
+    /// `integrations` (migration 000015); a project's count is the sum of its rows.
     integration_counts (project_id, category, status, enabled, shard) {
         project_id -> Text,
         category -> Text,
