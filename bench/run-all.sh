@@ -40,6 +40,7 @@ for backend in $BACKENDS; do
   "$LOAD" webhooks --endpoints 10
   "$LOAD" webhooks --endpoints 100
   "$LOAD" webhooks --endpoints 1 --rate 200 --events 2000
+  "$LOAD" webhooks --endpoints 10 --via integration-changes
   "$LOAD" incoming --requests 4000
   "$LOAD" subscribers --count "$SUBSCRIBERS" --events 10 --floor
   "$LOAD" health --integrations "$HEALTH_INTEGRATIONS" --interval 60 --warmup 60 --duration 60

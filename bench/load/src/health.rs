@@ -82,6 +82,7 @@ pub async fn run(target: &Target, args: HealthArgs) -> anyhow::Result<Table> {
     ));
     let warmup = Duration::from_secs(args.warmup.unwrap_or(u64::from(args.interval)));
     tokio::time::sleep(warmup).await;
+    let analyzed = target.analyze().await?;
 
     let metrics_client = crate::gql::http_client();
     let m0 = target.metrics(&metrics_client).await?;
@@ -192,6 +193,12 @@ pub async fn run(target: &Target, args: HealthArgs) -> anyhow::Result<Table> {
             args.max_in_flight
         ),
     );
+    if analyzed {
+        t.row(
+            "planner statistics",
+            "VACUUM ANALYZE after the warm-up (as autovacuum would have by then)",
+        );
+    }
     t.row(
         "creation",
         format!(

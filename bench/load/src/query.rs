@@ -121,8 +121,13 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
                 seed_input(&project, existing + i)
             })
             .await?;
+        let analyzed = if target.analyze().await? {
+            ", then VACUUM ANALYZE"
+        } else {
+            ""
+        };
         format!(
-            "{} created at {} ({} per createIntegration batch, {} in flight)",
+            "{} created at {} ({} per createIntegration batch, {} in flight){analyzed}",
             int(missing as u64),
             rate(missing as f64, took),
             args.seed_batch,

@@ -85,10 +85,11 @@ pub struct ReceiverState {
 
 pub struct Arrival {
     pub endpoint: u32,
-    /// The event id (`webhook-id`, the same as `publishEvent`'s `event.id`).
-    pub event_id: String,
-    /// µs since the epoch: when the publisher sent the event (from its data), and arrival.
-    pub sent: Option<u64>,
+    /// What the publisher can match the arrival with: for an integration event the change,
+    /// `{integration id}@{version}` (`updateIntegration` answers with the version, not with
+    /// the event's id), for any other event its id (`webhook-id`, `publishEvent`'s `event.id`).
+    pub key: String,
+    /// µs since the epoch.
     pub arrived: u64,
 }
 
@@ -119,17 +120,19 @@ async fn receive(
 ) -> StatusCode {
     let arrived = since(state.epoch);
     let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let event_id = headers
-        .get("webhook-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| event["id"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let sent = event["data"]["sentMicros"].as_u64();
+    let integration = &event["data"]["integration"];
+    let key = match (integration["id"].as_str(), integration["version"].as_i64()) {
+        (Some(id), Some(version)) => format!("{id}@{version}"),
+        _ => headers
+            .get("webhook-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| event["id"].as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    };
     state.arrivals.lock().unwrap().push(Arrival {
         endpoint: n,
-        event_id,
-        sent,
+        key,
         arrived,
     });
     state.count.fetch_add(1, Ordering::Relaxed);

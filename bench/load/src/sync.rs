@@ -185,6 +185,8 @@ pub async fn run(target: &Target, args: SyncArgs) -> anyhow::Result<Table> {
         bail!("the first run did not succeed: {first}");
     }
     let rss = target.rss_kb();
+    // The second run compares with what the first stored: plan it as autovacuum would have.
+    let analyzed = target.analyze().await?;
     progress("second run: the same records, unchanged");
     let (second, second_took) = one_run(&gql, &sync, timeout).await?;
     let cpu2 = CpuSample::take(target);
@@ -195,6 +197,12 @@ pub async fn run(target: &Target, args: SyncArgs) -> anyhow::Result<Table> {
         args.page_size
     ));
     table.row("server", target.describe.clone());
+    if analyzed {
+        table.row(
+            "planner statistics",
+            "VACUUM ANALYZE between the runs (as autovacuum would have by then)",
+        );
+    }
     table.row("first run: status", first["status"].as_str().unwrap_or("?"));
     table.row(
         "first run: pages / fetched / created",
