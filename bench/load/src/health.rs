@@ -82,7 +82,7 @@ pub async fn run(target: &Target, args: HealthArgs) -> anyhow::Result<Table> {
     ));
     let warmup = Duration::from_secs(args.warmup.unwrap_or(u64::from(args.interval)));
     tokio::time::sleep(warmup).await;
-    let analyzed = target.analyze().await?;
+    let analyzed = target.vacuum_analyze().await?;
 
     let metrics_client = crate::gql::http_client();
     let m0 = target.metrics(&metrics_client).await?;

@@ -121,7 +121,7 @@ pub async fn run(target: &Target, args: GraphqlArgs) -> anyhow::Result<Table> {
                 seed_input(&project, existing + i)
             })
             .await?;
-        let analyzed = if target.analyze().await? {
+        let analyzed = if target.vacuum_analyze().await? {
             ", then VACUUM ANALYZE"
         } else {
             ""

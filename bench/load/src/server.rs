@@ -206,7 +206,7 @@ impl Target {
     /// planned on default selectivities (a 50-row page's uptime read took the time index over
     /// 10,000 rows instead of the primary key: 10.8 ms against 0.17 ms) and tables updated in
     /// place (health states) would grow dead rows without end. Returns whether it ran.
-    pub async fn analyze(&self) -> anyhow::Result<bool> {
+    pub async fn vacuum_analyze(&self) -> anyhow::Result<bool> {
         let Some(db) = &self.pg else {
             return Ok(false);
         };

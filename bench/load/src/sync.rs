@@ -186,7 +186,7 @@ pub async fn run(target: &Target, args: SyncArgs) -> anyhow::Result<Table> {
     }
     let rss = target.rss_kb();
     // The second run compares with what the first stored: plan it as autovacuum would have.
-    let analyzed = target.analyze().await?;
+    let analyzed = target.vacuum_analyze().await?;
     progress("second run: the same records, unchanged");
     let (second, second_took) = one_run(&gql, &sync, timeout).await?;
     let cpu2 = CpuSample::take(target);
