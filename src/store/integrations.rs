@@ -344,19 +344,19 @@ pub async fn page(
     Ok(page)
 }
 
+/// The sum of `integration_counts.integrations` as a BIGINT (PostgreSQL's `SUM` of a BIGINT
+/// is NUMERIC), 0 over no rows; the lists' totals and `stats` read it.
+pub(crate) const COUNTS_SUM: crate::store::FixedSqlAggregate<
+    diesel::sql_types::BigInt,
+    super::schema::integration_counts::table,
+> = crate::store::FixedSqlAggregate::new("CAST(COALESCE(SUM(integrations), 0) AS BIGINT)");
+
 /// How many integrations `project_ids` (or every project) have, from `integration_counts`
 /// (summed by the store: a project has a row per category, status, enabled and shard).
 async fn total(store: &Store, project_ids: Option<&[String]>) -> StoreResult<i64> {
     use super::schema::integration_counts;
-    use diesel::dsl::sql;
-    use diesel::sql_types::BigInt;
     with_read!(store, |conn| {
-        let mut q = integration_counts::table
-            // SUM of a BIGINT is NUMERIC on PostgreSQL.
-            .select(sql::<BigInt>(
-                "CAST(COALESCE(SUM(integrations), 0) AS BIGINT)",
-            ))
-            .into_boxed();
+        let mut q = integration_counts::table.select(COUNTS_SUM).into_boxed();
         if let Some(ids) = project_ids {
             q = crate::store::filter_one_of!(q, integration_counts::project_id, ids);
         }
@@ -444,6 +444,49 @@ mod tests {
             .bind::<diesel::sql_types::Text, _>(phrase)
             .load(conn)
             .unwrap()
+    }
+
+    /// The counts' sum (lists' unfiltered totals, `stats`) is prepared once on both stores,
+    /// as a `sql()` literal of the same text was not.
+    #[test]
+    fn the_counts_sum_keeps_statements_cacheable() {
+        use super::COUNTS_SUM;
+        use crate::store::schema::integration_counts as counts;
+        use diesel::pg::Pg;
+        use diesel::query_builder::QueryFragment;
+        use diesel::sqlite::Sqlite;
+        use diesel::{ExpressionMethods, QueryDsl};
+        fn cacheable_pg(query: &impl QueryFragment<Pg>) -> bool {
+            query.is_safe_to_cache_prepared(&Pg).unwrap()
+        }
+        fn cacheable_sqlite(query: &impl QueryFragment<Sqlite>) -> bool {
+            query.is_safe_to_cache_prepared(&Sqlite).unwrap()
+        }
+        let total = counts::table
+            .select(COUNTS_SUM)
+            .filter(counts::project_id.eq("prj_1"))
+            .into_boxed::<Pg>();
+        assert!(cacheable_pg(&total));
+        assert_eq!(
+            diesel::debug_query::<Pg, _>(&total).to_string(),
+            "SELECT CAST(COALESCE(SUM(integrations), 0) AS BIGINT) FROM \"integration_counts\" \
+             WHERE (\"integration_counts\".\"project_id\" = $1) -- binds: [\"prj_1\"]"
+        );
+        let by_kind = counts::table
+            .group_by((counts::category, counts::status, counts::enabled))
+            .select((
+                counts::category,
+                counts::status,
+                counts::enabled,
+                COUNTS_SUM,
+            ));
+        assert!(cacheable_sqlite(&by_kind));
+        let literal = counts::table
+            .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "CAST(COALESCE(SUM(integrations), 0) AS BIGINT)",
+            ))
+            .into_boxed::<Pg>();
+        assert!(!cacheable_pg(&literal));
     }
 
     #[test]

@@ -467,6 +467,66 @@ where
     }
 }
 
+/// An aggregate of fixed SQL text and type `ST` on `Table`, for what diesel's DSL types
+/// awkwardly (PostgreSQL's `SUM` of a BIGINT is NUMERIC): like [`FixedSqlCondition`], the
+/// text is `'static`, so the statement stays cacheable where a `sql()` literal would be
+/// parsed and planned on every execution.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FixedSqlAggregate<ST, Table> {
+    sql: &'static str,
+    marker: std::marker::PhantomData<(ST, Table)>,
+}
+
+impl<ST, Table> FixedSqlAggregate<ST, Table> {
+    pub const fn new(sql: &'static str) -> Self {
+        Self {
+            sql,
+            marker: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<ST: diesel::expression::TypedExpressionType, Table> diesel::Expression
+    for FixedSqlAggregate<ST, Table>
+{
+    type SqlType = ST;
+}
+
+impl<ST, Table> diesel::AppearsOnTable<Table> for FixedSqlAggregate<ST, Table> where
+    Self: diesel::Expression
+{
+}
+
+impl<ST, Table> diesel::SelectableExpression<Table> for FixedSqlAggregate<ST, Table> where
+    Self: diesel::Expression
+{
+}
+
+impl<ST, Table, GroupBy> diesel::expression::ValidGrouping<GroupBy>
+    for FixedSqlAggregate<ST, Table>
+{
+    type IsAggregate = diesel::expression::is_aggregate::Yes;
+}
+
+// No static query id, as for FixedSqlCondition: the cache keys the statement by its text.
+impl<ST, Table> diesel::query_builder::QueryId for FixedSqlAggregate<ST, Table> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST, Table, DB> diesel::query_builder::QueryFragment<DB> for FixedSqlAggregate<ST, Table>
+where
+    DB: diesel::backend::Backend,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(self.sql);
+        Ok(())
+    }
+}
+
 diesel::define_sql_function! {
     /// PostgreSQL's `strpos()`: the 1-based position of `needle` in `text`, 0 if absent.
     fn strpos(text: diesel::sql_types::Text, needle: diesel::sql_types::Text) -> diesel::sql_types::Integer;

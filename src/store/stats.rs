@@ -43,8 +43,7 @@ pub async fn integration_counts(
                 counts::category,
                 counts::status,
                 counts::enabled,
-                // SUM of a BIGINT is NUMERIC on PostgreSQL.
-                sql::<BigInt>("CAST(SUM(integrations) AS BIGINT)"),
+                super::integrations::COUNTS_SUM,
             ));
         Ok::<_, super::StoreError>(match projects {
             Some(ids) => q.filter(counts::project_id.eq_any(ids)).load(conn).await?,
