@@ -52,8 +52,11 @@ const POOL_WAIT: Duration = Duration::from_secs(10);
 /// handed out; one in steady use is not (HikariCP's "alive bypass window"). diesel-async's
 /// default checks every checkout: a round trip per statement, three per list page.
 const VERIFY_IDLE_AFTER: Duration = Duration::from_secs(1);
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+/// `busy_timeout` comes first: until it is set SQLite answers "database is locked" at once,
+/// and `journal_mode` needs the file's lock, which a closing connection's WAL checkpoint (a
+/// restart on the same file) holds for a moment.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 /// Errors of the store layer.
 #[derive(Debug, thiserror::Error)]
@@ -913,5 +916,30 @@ mod tests {
         }
         drop(store);
         db.drop_database().await;
+    }
+
+    /// A new connection waits for a lock another connection holds for a moment (a restart
+    /// meets the old pool's closing checkpoint) instead of failing with "database is locked".
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_connections_wait_for_a_briefly_held_lock() {
+        use diesel::{Connection, connection::SimpleConnection};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("patchbay.db");
+        let target = super::DatabaseTarget::Sqlite(path.clone());
+        drop(super::Store::open(target.clone(), 2).await.unwrap());
+
+        let (locked, is_locked) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy()).unwrap();
+            // Exclusive locking mode in WAL keeps even readers out until the connection closes.
+            conn.batch_execute("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;")
+                .unwrap();
+            locked.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        });
+        is_locked.recv().unwrap();
+        let store = super::Store::connect(target, 2).await;
+        holder.join().unwrap();
+        store.expect("the connection waited for the lock");
     }
 }
